@@ -1,0 +1,8 @@
+"""The handler table: every flow module the engine serves, in one explicit list.
+
+Order matters only for FREE_TEXT priorities that tie.
+"""
+
+from handlers import help, journal, log, privacy, start
+
+MODULES = (start, log, journal, privacy, help)

@@ -1,0 +1,229 @@
+"""The engine: routes an Incoming to a handler, keeps conversation state, returns Replies."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Protocol
+
+from bot.clock import Clock, SystemClock
+from bot.messages import Incoming, Reply
+from bot.store import Store, StoreError, User
+from handlers.base import (
+    CONVERSATION_TTL,
+    ChoiceHandler,
+    Command,
+    Context,
+    EventHandler,
+    ExportSection,
+    TextHandler,
+    expired,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 20_000  # longer input is cut before parsing; /note has its own, smaller limit
+
+SAVE_FAILED = "I could not save that, please try again in a moment. Nothing was recorded."
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on my side and I could not finish that. "
+    "Please try again; /help lists what I understand."
+)
+
+
+class RecipientUnavailable(Exception):
+    """The platform says this person can't be reached (blocked the bot, closed DMs)."""
+
+
+class Sender(Protocol):
+    async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
+        """Deliver replies privately to one person; raise RecipientUnavailable if blocked."""
+        ...
+
+
+@dataclass
+class Registry:
+    commands: dict[str, Command] = field(default_factory=dict)
+    flows: dict[str, TextHandler] = field(default_factory=dict)
+    choices: dict[str, ChoiceHandler] = field(default_factory=dict)
+    free_text: list[tuple[int, TextHandler]] = field(default_factory=list)
+    events: dict[str, list[EventHandler]] = field(default_factory=dict)
+    export: dict[str, ExportSection] = field(default_factory=dict)
+    privacy: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[ModuleType]) -> Registry:
+        reg = cls()
+        for m in modules:
+            for cmd in getattr(m, "COMMANDS", ()):
+                _add_unique(reg.commands, cmd.name, cmd, m)
+            for name, fn in getattr(m, "FLOWS", {}).items():
+                _add_unique(reg.flows, name, fn, m)
+            for name, fn in getattr(m, "CHOICES", {}).items():
+                _add_unique(reg.choices, name, fn, m)
+            for name, fn in getattr(m, "EVENTS", {}).items():
+                reg.events.setdefault(name, []).append(fn)
+            for name, fn in getattr(m, "EXPORT", {}).items():
+                _add_unique(reg.export, name, fn, m)
+            reg.free_text.extend(getattr(m, "FREE_TEXT", ()))
+            reg.privacy.extend(getattr(m, "PRIVACY", ()))
+        reg.free_text.sort(key=lambda pair: pair[0])
+        return reg
+
+    def menu(self) -> list[Command]:
+        return [c for c in self.commands.values() if c.menu]
+
+
+def _add_unique(table: dict[str, Any], key: str, value: Any, module: ModuleType) -> None:
+    if key in table:
+        raise RuntimeError(f"{module.__name__} registers {key!r}, which is already taken")
+    table[key] = value
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        modules: Iterable[ModuleType] | None = None,
+        default_timezone: dict[str, str] | None = None,
+    ) -> None:
+        if modules is None:
+            from handlers import MODULES
+
+            modules = MODULES
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.registry = Registry.from_modules(modules)
+        self.default_timezone = default_timezone or {}
+        self.senders: dict[str, Sender] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # ---- incoming -----------------------------------------------------------------------
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        now = self.clock.now()
+        try:
+            user, is_new = await self.store.user_for(
+                incoming.platform,
+                incoming.user_id,
+                self.default_timezone.get(incoming.platform, "UTC"),
+                now,
+            )
+        except StoreError:
+            log.warning("could not load or create a user")
+            return [Reply(SAVE_FAILED, private=False)]
+        lock = self._locks.get(user.id)
+        if lock is None:
+            lock = self._locks[user.id] = asyncio.Lock()
+        try:
+            async with lock:
+                return await self._handle_locked(incoming, user, is_new, self.clock.now())
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(user.id, None)
+
+    async def _handle_locked(self, incoming: Incoming, user: User, is_new: bool, now) -> list[Reply]:
+        ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new)
+        route = "?"
+        try:
+            conv = await self.store.conversation(user.id)
+            if conv is not None and now - conv.updated_at > CONVERSATION_TTL:
+                await self.store.save_conversation(user.id, None)
+                conv = None
+            ctx.conversation = conv
+            route, replies = await self._route(ctx)
+            return replies
+        except StoreError:
+            log.warning("save failed in %s", route)
+            return [Reply(SAVE_FAILED, private=False)]
+        except Exception:
+            # The message text may be health data: keep it (and the traceback) at DEBUG.
+            log.error("handler %s failed", route)
+            log.debug("handler failure", exc_info=True)
+            return [Reply(INTERNAL_ERROR, private=False)]
+
+    async def _route(self, ctx: Context) -> tuple[str, list[Reply]]:
+        inc = ctx.incoming
+        if inc.choice is not None:
+            ns, _, payload = inc.choice.partition(":")
+            handler = self.registry.choices.get(ns)
+            if handler is None:
+                return "choice:?", expired()
+            return f"choice:{ns}", await handler(ctx, payload)
+
+        text = (inc.text or "")[:MAX_INPUT_CHARS].strip()
+        if text.startswith("/"):
+            word, _, rest = text[1:].partition(" ")
+            name = word.split("@", 1)[0].lower()
+            ctx.args = rest.strip()
+            cmd = self.registry.commands.get(name)
+            if cmd is None:
+                return "command:?", self._unknown_command(name)
+            return f"command:{name}", await cmd.run(ctx)
+
+        ctx.args = text
+        conv = ctx.conversation
+        if conv is not None and conv.flow in self.registry.flows:
+            result = await self.registry.flows[conv.flow](ctx)
+            if result is not None:
+                return f"flow:{conv.flow}", result
+        if not text:
+            return "empty", [Reply("I got an empty message. Send /help to see what I understand.", private=False)]
+        for _, handler in self.registry.free_text:
+            result = await handler(ctx)
+            if result is not None:
+                return f"text:{getattr(handler, '__module__', '?')}", result
+        return "text:?", [self._not_understood()]
+
+    def _unknown_command(self, name: str) -> list[Reply]:
+        close = difflib.get_close_matches(name, self.registry.commands.keys(), n=1)
+        hint = f" Did you mean /{close[0]}?" if close else ""
+        return [Reply(f"I don't know the command /{name[:40]}.{hint} Send /help for the full list.", private=False)]
+
+    def _not_understood(self) -> Reply:
+        return Reply(
+            "I'm not sure what you meant. To log a twitch, describe it in one line, for example:\n"
+            "  left eyelid 2 min after my third coffee\n"
+            "or send /log and I'll ask step by step. /note TEXT keeps a journal note; /help lists everything.",
+            private=False,
+        )
+
+    # ---- events, export ----------------------------------------------------------------------
+    async def emit(self, event: str, ctx: Context, *args: Any) -> list[Reply]:
+        """Let other flows add replies to an event (e.g. "entry_saved"); failures stay local."""
+        out: list[Reply] = []
+        for fn in self.registry.events.get(event, ()):
+            try:
+                out.extend(await fn(ctx, *args) or ())
+            except StoreError:
+                raise
+            except Exception:
+                log.error("event handler for %s failed", event)
+                log.debug("event handler failure", exc_info=True)
+        return out
+
+    # ---- outgoing, unprompted (reminders) -------------------------------------------------------
+    def add_sender(self, platform: str, sender: Sender) -> None:
+        self.senders[platform] = sender
+
+    async def deliver(self, user_id: int, replies: list[Reply], platform: str | None = None) -> bool:
+        """Send replies to a person on their preferred platform. False if nobody could be reached.
+
+        Raises RecipientUnavailable when the platform says the person blocked the bot.
+        """
+        idents = await self.store.identities_of(user_id)
+        user = await self.store.get_user(user_id)
+        preferred = platform or (user.settings.get("deliver_to") if user else None)
+        idents.sort(key=lambda r: (r["platform"] != preferred, r["platform"] not in self.senders))
+        for ident in idents:
+            sender = self.senders.get(ident["platform"])
+            if sender is None:
+                continue
+            await sender.send(ident["external_id"], ident["chat_id"], replies)
+            return True
+        return False

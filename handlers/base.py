@@ -1,0 +1,101 @@
+"""What a handler module offers the engine, and what the engine hands a handler.
+
+A handler module (one per flow) may define any of these module-level names:
+
+- ``COMMANDS: list[Command]``: slash commands it answers.
+- ``FLOWS: dict[str, TextHandler]``: flow name -> called with typed text while the
+  user's conversation is in that flow (commands still win over flows).
+- ``CHOICES: dict[str, ChoiceHandler]``: choice namespace -> called with the payload of a
+  pressed choice whose id is ``"namespace:payload"``.
+- ``FREE_TEXT: list[tuple[int, TextHandler]]``: (priority, handler) tried in priority
+  order for free text in a private chat outside any flow; a handler returns None to pass.
+- ``EVENTS: dict[str, EventHandler]``: event name -> extra replies, e.g. "entry_saved".
+- ``EXPORT: dict[str, ExportSection]``: export section name -> its JSON-able content.
+- ``PRIVACY: list[str]``: lines for /privacy describing what this module stores.
+
+A handler never imports a platform library; it returns `Reply` objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.messages import Choice, Incoming, Reply
+from bot.store import Conversation, Store, User
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+# How long a half-answered flow waits before it is forgotten.
+CONVERSATION_TTL = timedelta(hours=24)
+
+
+@dataclass
+class Context:
+    """Everything a handler needs for one incoming message."""
+
+    engine: Engine
+    store: Store
+    user: User
+    incoming: Incoming
+    now: datetime  # aware, UTC
+    args: str = ""  # text after the command word (or the whole free text)
+    conversation: Conversation | None = None
+    is_new_user: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.user.tz
+
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.user.tz)
+
+    async def set_flow(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
+        """Start or advance a flow; its state survives a restart."""
+        conv = Conversation(flow, step, dict(data or {}), self.now)
+        await self.store.save_conversation(self.user.id, conv)
+        self.conversation = conv
+
+    async def end_flow(self) -> None:
+        if self.conversation is not None:
+            await self.store.save_conversation(self.user.id, None)
+            self.conversation = None
+
+    def in_flow(self, flow: str, step: str | None = None) -> bool:
+        c = self.conversation
+        return c is not None and c.flow == flow and (step is None or c.step == step)
+
+
+TextHandler = Callable[[Context], Awaitable["list[Reply] | None"]]
+ChoiceHandler = Callable[[Context, str], Awaitable["list[Reply]"]]
+EventHandler = Callable[..., Awaitable["list[Reply]"]]
+ExportSection = Callable[[Store, User], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Callable[[Context], Awaitable[list[Reply]]]
+    usage: str = ""  # e.g. "/note TEXT"
+    help: str = ""  # one imperative line; defaults to the handler's docstring
+    menu: bool = True  # shown in /help and platform command menus
+
+    @property
+    def summary(self) -> str:
+        if self.help:
+            return self.help
+        doc = (self.run.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else self.name
+
+
+def expired(what: str = "/help") -> list[Reply]:
+    """The answer to a button from a flow that is over."""
+    return [Reply(f"This question has expired. Send {what} to start again.", private=False)]
+
+
+def reply(text: str, *pairs: tuple[str, str], private: bool = True) -> Reply:
+    return Reply(text, tuple(Choice(i, label) for i, label in pairs), private=private)
