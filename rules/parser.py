@@ -1,0 +1,528 @@
+"""Read a free-text twitch report ("left eyelid 2 min after my third coffee") into fields,
+using the words in rules/vocabulary.toml.
+
+Every category is one precompiled regular expression built from the vocabulary as a trie
+(longest phrase first, whole words only). Phrases are claimed in a fixed order, so one word
+is read once: ignored contexts ("it came [back]"), then triggers ("4 hours of sleep",
+"dry eyes"), times ("2h ago"), strengths ("3/5"), durations ("90s"), and last the body
+region and side. Nothing here raises on any text; see parse_twitch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+
+from rules.vocabulary import DETERMINERS, Vocabulary, canonical, load_vocabulary
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 4000  # a report is a line or two; longer text is read up to here (bounded cost)
+BODY_WORD = "(body word)"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTwitch:
+    region: str | None = None
+    side: str | None = None
+    duration_s: int | None = None
+    triggers: tuple[str, ...] = ()
+    intensity: int | None = None
+    occurred_at: datetime | None = None  # aware, in the zone of `now`; None: not stated
+    is_twitch_report: bool = False
+
+
+# ---- building the patterns ---------------------------------------------------------------------
+_END = ""
+_TOKEN_RE = {" ": "[ -]?", "-": "[ -]?", "'": "'?", "#": None}
+_DET = "(?:" + "|".join(DETERMINERS) + ")"
+_DIGITS = r"[0-9]{1,7}(?:[.,][0-9]{1,2}(?![0-9]))?"
+_NOT_LETTER = r"(?![^\W\d_])"
+
+
+def _tokens(phrase: str) -> list[str]:
+    out: list[str] = []
+    for word in re.split(r"([ -])", phrase):
+        if word in (" ", "-"):
+            out.append("[ -]?")
+        elif word == "my":
+            out.append(_DET)
+        else:
+            out.extend("'?" if c == "'" else ("#" if c == "#" else re.escape(c)) for c in word)
+    return out
+
+
+def _trie(phrases, number: str = "") -> str:
+    """One regex matching any of the phrases; a longer phrase is tried before its prefix."""
+    root: dict = {}
+    for p in phrases:
+        node = root
+        for tok in _tokens(p):
+            node = node.setdefault(number if tok == "#" else tok, {})
+        node[_END] = {}
+
+    def emit(node: dict) -> str:
+        # letters before optional separators, so "foobar baz" is not cut short by "foo bar"
+        keys = sorted((k for k in node if k != _END), key=lambda k: (k.startswith(("[", "(", "'?")), k))
+        branches = [k + emit(node[k]) for k in keys]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if _END in node:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(root) or "(?!)"
+
+
+def _words_re(phrases, number: str = "") -> str:
+    return r"(?<!\w)(?:" + _trie(phrases, number) + r")(?!\w)"
+
+
+class _Patterns:
+    def __init__(self, v: Vocabulary) -> None:
+        self.v = v
+        self.region_ids = {canonical(s): r.id for r in v.regions.values() for s in r.synonyms}
+        self.region_ids.update({canonical(w): BODY_WORD for w in v.body_words})
+        self.region = re.compile(_words_re(self.region_phrases()))
+        self.side_ids = {canonical(s): side.id for side in v.sides.values() for s in side.synonyms}
+        self.side = re.compile(_words_re([s for side in v.sides.values() for s in side.synonyms]))
+        self.abbrev_ids = {a: side.id for side in v.sides.values() for a in side.abbreviations}
+        self.abbrev = re.compile(r"(?<![\w'])(" + _trie(self.abbrev_ids) + r")\.? ?$")
+        self.trigger_ids = {canonical(p): t.id for t in v.triggers.values() for p in t.phrases}
+        self.trigger_order = {tid: i for i, tid in enumerate(v.triggers)}
+        self.trigger = re.compile(_words_re([p for t in v.triggers.values() for p in t.phrases]))
+        number_words = _trie(v.duration_numbers)
+        self.number_word = re.compile(r"(?<!\w)(?:" + number_words + r")(?!\w)")
+        counted = "(?:[0-9]{1,2}(?:[.,][0-9])?|" + number_words + ")"
+        self.numbered = [
+            (t.id, t.numbered_below, re.compile(_words_re(t.numbered, counted)))
+            for t in v.triggers.values()
+            if t.numbered
+        ]
+        self.negation = re.compile(r"(?<!\w)(?:" + _trie(v.negations) + r")(?: any| more| much| a| the| my)? $")
+        self.ignore = re.compile("|".join(_ignore_re(p) for p in v.ignore) or "(?!)")
+        self.twitch = re.compile(_words_re(v.twitch_words))
+        self.cue = re.compile(_words_re(v.cues))
+        self.question = re.compile(r"^[\W_]*(?:" + _trie(v.question_words) + r")(?!\w)")
+
+        # durations: "2 min", "90s", "1.5 minutes", "10-20 seconds", "a couple of minutes"
+        long_units = _trie(v.duration_units)
+        all_units = _trie({**v.duration_units, **v.duration_short_units})
+        self.unit_s = {canonical(k): s for k, s in {**v.duration_units, **v.duration_short_units}.items()}
+        self.number_value = {canonical(k): n for k, n in v.duration_numbers.items()}
+        self.fixed_s = {canonical(k): s for k, s in v.duration_phrases.items()}
+        self.duration = re.compile(_amount_re(number_words, long_units, all_units, _trie(v.duration_phrases)))
+        self.duration_next = re.compile(
+            r"(?:,? (?:and )?|)(?:(?P<n>" + _DIGITS + r") ?(?P<u>" + all_units + r")|(?P<w>"
+            + number_words + r") (?P<u2>" + long_units + r"))" + _NOT_LETTER
+        )
+        self.duration_tail = re.compile(r"([0-9]{2})(?![\w.,:/])")
+
+        # times: "2h ago", "yesterday at 9pm", "this morning", "last night", "at 7:30"
+        ago_units = {**v.ago_units, **v.duration_units, **v.duration_short_units}
+        self.ago_unit_s = {canonical(k): s for k, s in ago_units.items()}
+        ago_long = _trie({k: s for k, s in ago_units.items() if len(k) > 1})
+        ago_all = _trie(ago_units)
+        ago_piece = _amount_re(number_words, ago_long, ago_all, _trie(v.duration_phrases))
+        self.ago_piece = re.compile(ago_piece)
+        ago_piece = re.sub(r"\(\?P<\w+>", "(?:", ago_piece)  # embedded twice below: no group names
+        ampm = r"(?:a\.?m\.?|p\.?m\.?|o'?clock)"
+        at = r"(?:(?:at|around|about|by|@|~) ?)"
+        self.when = re.compile(
+            "|".join(
+                [
+                    r"(?P<ago>(?:" + ago_piece + r")(?:(?:,? (?:and )?)(?:" + ago_piece + r"))*"
+                    r"(?: or so)? (?:" + _trie(v.ago_words) + r")(?!\w))",
+                    r"(?P<now>" + _words_re(v.when_now) + ")",
+                    r"(?P<dp>" + _words_re(v.when_day_parts) + ")",
+                    r"(?P<day>" + _words_re(v.when_days) + ")",
+                    r"(?P<wd>(?<!\w)(?P<wdlast>last |this past |past )?(?:on )?" + _trie(v.weekdays) + r"s?(?!\w))",
+                    r"(?P<part>(?<!\w)(?:in the |at |during the |this |by )?" + _trie(v.when_parts) + r"(?!\w))",
+                    r"(?P<c1>(?<![\w.,:/])" + at + r"?(?P<c1h>[0-9]{1,2})(?:[:.](?P<c1m>[0-9]{2}))? ?"
+                    r"(?P<c1ap>" + ampm + r")(?!\w))",
+                    r"(?P<c2>(?<![\w.,:/])" + at + r"?(?P<c2h>[0-9]{1,2}):(?P<c2m>[0-9]{2})(?![0-9:]))",
+                    r"(?P<c3>(?<!\w)" + at + r"(?P<c3h>[0-9]{1,2})(?:[.h](?P<c3m>[0-9]{2}))?"
+                    r"(?![\w.,:/]| ?(?:" + ago_all + r"|of|out of|/)(?!\w)))",
+                ]
+            )
+        )
+        self.day_offset = {canonical(k): d for k, d in v.when_days.items()}
+        self.day_part = {canonical(k): dp for k, dp in v.when_day_parts.items()}
+        self.parts = {canonical(k): t for k, t in v.when_parts.items()}
+        self.part_in = re.compile(r"(?<!\w)(?:" + _trie(v.when_parts) + r")(?!\w)")
+        self.weekday_in = re.compile(r"(?<!\w)(" + _trie(v.weekdays) + r")")
+        self.weekday_no = {canonical(k): d for k, d in v.weekdays.items()}
+
+        # strength: "3/5", "7/10", "intensity 4", "mild"
+        scales = "|".join(str(s) for s in sorted(v.intensity_scales, reverse=True))
+        self.intensity = re.compile(
+            r"(?P<frac>(?<![\w.,/:])(?P<fn>[0-9]{1,2}) ?(?:/|out of|of) ?(?P<fd>" + scales + r")(?![\w.,/]))"
+            r"|(?P<kw>(?<!\w)(?:" + _trie(v.intensity_keywords) + r")(?: of| is| was| at| =|:|#)? ?"
+            r"(?P<kn>[0-9]{1,2})(?![\w.,]| ?(?:/|out of|of) ?[0-9]))"
+            r"|(?P<word>" + _words_re(v.intensity_words) + ")"
+        )
+        self.intensity_word = {canonical(k): n for k, n in v.intensity_words.items()}
+
+    def region_phrases(self) -> list[str]:
+        v = self.v
+        return [s for r in v.regions.values() for s in r.synonyms] + list(v.body_words)
+
+
+def _ignore_re(phrase: str) -> str:
+    before, rest = phrase.split("[", 1)
+    word, after = rest.split("]", 1)
+    out = r"(?<=(?<!\w)" + re.escape(before) + ")" if before else r"(?<!\w)"
+    out += re.escape(word) + r"(?!\w)"
+    return out + ("(?=" + re.escape(after) + r"(?!\w))" if after else "")
+
+
+def _amount_re(number_words: str, long_units: str, all_units: str, fixed: str) -> str:
+    """One amount of time: "2 min", "1.5 hours", "10-20 s", "a couple of minutes", "half an hour"."""
+    num = "(?:" + _DIGITS + "|" + number_words + ")"
+    return (
+        r"(?<![\w.,+\-−/:])(?:(?:(?P<lo>" + num + r") ?(?:-|to|or) ?)?"
+        r"(?:(?P<n>" + _DIGITS + r")(?P<h1> and a half)? ?(?P<u>" + all_units + r")"
+        r"|(?P<w>" + number_words + r")(?P<h2> and a half)? (?P<u2>" + long_units + r"))"
+        r"(?P<h3> and a half)?" + _NOT_LETTER + r"|(?P<fx>" + fixed + r")(?!\w))"
+    )
+
+
+@lru_cache(maxsize=4)
+def _patterns(vocab: Vocabulary | None = None) -> _Patterns:
+    return _Patterns(vocab or load_vocabulary())
+
+
+# ---- reading ------------------------------------------------------------------------------------
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "–": "-", "—": "-", "−": "-"})
+_SPACE = re.compile(r"\s+")
+
+
+def _normalise(text: str) -> str:
+    return _SPACE.sub(" ", text[:MAX_CHARS].lower().translate(_TYPOGRAPHY))
+
+
+def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    for a, b in spans:
+        if start < b and a < end:
+            return False
+    return True
+
+
+def _number(p: _Patterns, token: str | None) -> float | None:
+    if token is None:
+        return None
+    if token[0].isdigit():
+        return float(token.replace(",", "."))
+    return p.number_value.get(canonical(token))
+
+
+def _amount_s(p: _Patterns, m: re.Match, units: dict[str, int]) -> float | None:
+    """Seconds in one amount match of _amount_re; None when it is not a sensible amount."""
+    if m.group("fx"):
+        return float(p.fixed_s.get(canonical(m.group("fx")), 0)) or None
+    n = _number(p, m.group("n") or m.group("w"))
+    unit = units.get(canonical(m.group("u") or m.group("u2") or ""))
+    if n is None or unit is None:
+        return None
+    if m.group("h1") or m.group("h2") or m.group("h3"):
+        n += 0.5
+    lo = _number(p, m.group("lo"))
+    if lo is not None and lo < n:
+        n = (lo + n) / 2
+    return n * unit
+
+
+def _duration(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> int | None:
+    for m in p.duration.finditer(text):
+        if not _free(taken, m.start(), m.end()):
+            continue
+        seconds = _amount_s(p, m, p.unit_s)
+        if seconds is None:
+            continue
+        end, unit = m.end(), p.unit_s.get(canonical(m.group("u") or m.group("u2") or ""), 0)
+        while unit > 1:  # "1 min 30 s", "1 hour and 20 minutes", "1h30"
+            nxt = p.duration_next.match(text, end)
+            nxt_unit = nxt and p.unit_s.get(canonical(nxt.group("u") or nxt.group("u2") or ""), 0)
+            if nxt and nxt_unit and nxt_unit < unit and _free(taken, nxt.start(), nxt.end()):
+                seconds += (_number(p, nxt.group("n") or nxt.group("w")) or 0) * nxt_unit
+                end, unit = nxt.end(), nxt_unit
+                continue
+            tail = p.duration_tail.match(text, end)
+            if tail and int(tail.group(1)) < 60:
+                seconds += int(tail.group(1)) * (unit // 60)
+            break
+        whole = math.floor(seconds + 0.5) if seconds >= 1 else (1 if seconds > 0 else 0)
+        return whole if 0 < whole <= p.v.duration_max_s else None
+    return None
+
+
+def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+    number: int | None = None
+    word: int | None = None
+    spans = []
+    for m in p.intensity.finditer(text):
+        if not _free(taken, m.start(), m.end()):
+            continue
+        spans.append(m.span())
+        kind = m.lastgroup
+        if kind == "frac" and number is None:
+            n, scale = int(m.group("fn")), int(m.group("fd"))
+            value = math.ceil(n * 5 / scale) if scale != 5 else n
+            number = value if 1 <= n <= scale and 1 <= value <= 5 else 0
+        elif kind == "kw" and number is None:
+            n = int(m.group("kn"))
+            number = n if 1 <= n <= 5 else 0
+        elif kind == "word" and word is None:
+            word = p.intensity_word.get(canonical(m.group("word")))
+    if number is not None:
+        return (number or None), spans
+    return word, spans
+
+
+def _local(tz: tzinfo | None, day: date, hour: int, minute: int) -> datetime:
+    dt = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+    # a wall time inside a DST gap is moved forward; the offset is the one in force that day
+    return dt.astimezone(UTC).astimezone(tz) if tz is not None else dt
+
+
+def _after(a: datetime, b: datetime) -> bool:
+    # compare instants: two datetimes sharing a tzinfo compare by wall time, wrong in a DST fold
+    return a.timestamp() > b.timestamp()
+
+
+def _ago(now: datetime, seconds: float) -> datetime:
+    if now.tzinfo is None:
+        return now - timedelta(seconds=seconds)
+    if seconds >= 86400 and seconds % 86400 == 0:  # "2 days ago": same wall-clock time
+        day = now.date() - timedelta(days=int(seconds // 86400))
+        return _local(now.tzinfo, day, now.hour, now.minute)
+    return (now.astimezone(UTC) - timedelta(seconds=seconds)).astimezone(now.tzinfo)
+
+
+def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, int]]) -> tuple:
+    """(occurred_at or None, spans read). With now=None the spans are still found."""
+    spans: list[tuple[int, int]] = []
+    found: dict[str, re.Match] = {}
+    for m in p.when.finditer(text):
+        if not _free(taken, m.start(), m.end()):
+            continue
+        spans.append(m.span())
+        kind = m.lastgroup or ""
+        kind = "clock" if kind in ("c1", "c2", "c3") else kind
+        found.setdefault(kind, m)
+    if now is None or not found:
+        return None, spans
+    if "ago" in found:
+        seconds = 0.0
+        for piece in p.ago_piece.finditer(text, *found["ago"].span()):
+            seconds += _amount_s(p, piece, p.ago_unit_s) or 0
+        if not 0 < seconds <= p.v.max_days_ago * 86400:
+            return None, spans
+        return _ago(now, seconds), spans
+
+    tz, today = now.tzinfo, now.date()
+    day_off: int | None = None
+    part: tuple[int, int] | None = None
+    part_name = ""
+    if (m := found.get("dp")) is not None:
+        day_off, part = p.day_part[canonical(m.group("dp"))]
+        part_name = canonical(m.group("dp"))
+    if (m := found.get("day")) is not None and day_off is None:
+        day_off = p.day_offset.get(canonical(m.group("day")))
+    if (m := found.get("part")) is not None and part is None:
+        name = p.part_in.search(m.group("part"))
+        if name:
+            part_name = canonical(name.group(0))
+            part = p.parts.get(part_name)
+    weekday = None
+    if (m := found.get("wd")) is not None and day_off is None:
+        wd = p.weekday_in.search(m.group("wd"))
+        weekday = p.weekday_no.get(canonical(wd.group(1))) if wd else None
+        if weekday is not None:
+            day_off = -((today.weekday() - weekday) % 7)
+            if day_off == 0 and m.group("wdlast"):
+                day_off = -7
+
+    clock = found.get("clock")
+    if clock is not None:
+        g = clock.lastgroup
+        hour, minute = int(clock.group(g + "h")), int(clock.group(g + "m") or 0)
+        ap = (clock.group("c1ap") or "") if g == "c1" else ""
+        if hour > 23 or minute > 59 or (ap[:1] in ("a", "p") and not 1 <= hour <= 12):
+            clock = None
+    if clock is not None:
+        if ap.startswith("p"):
+            hour = hour % 12 + 12
+        elif ap.startswith("a"):
+            hour %= 12
+        elif 1 <= hour <= 12:
+            if "night" in part_name:  # "last night at 2" is early today; "at 11" is the evening
+                if hour == 12 or hour <= 5:
+                    hour %= 12
+                    if day_off == -1 and part_name.startswith("last"):
+                        day_off = 0
+                else:
+                    hour += 12
+            elif part is not None and part[0] >= 12:  # afternoon, evening
+                hour = hour % 12 + 12
+            elif part is not None:  # morning
+                hour %= 12
+            elif day_off is not None and day_off < 0:  # a past day: 1-6 pm, 7-11 am
+                hour = hour % 12 + 12 if hour <= 6 else hour
+            else:  # the most recent such clock time
+                later = hour % 12 + 12
+                if not _after(_local(tz, today, later, minute), now):
+                    hour = later
+                elif not _after(_local(tz, today, hour % 12, minute), now):
+                    hour %= 12
+                else:
+                    hour = later
+        hm = (hour, minute)
+    elif part is not None:
+        hm = part
+    elif day_off is not None and day_off < 0:
+        hm = (now.hour, now.minute)  # "yesterday": a day ago
+    elif "now" in found:
+        return now, spans
+    else:
+        return None, spans
+
+    stated_day = day_off is not None
+    at = _local(tz, today + timedelta(days=day_off or 0), *hm)
+    if _after(at, now):
+        if weekday is not None:
+            at = _local(tz, today + timedelta(days=(day_off or 0) - 7), *hm)
+        elif not stated_day:
+            at = _local(tz, today - timedelta(days=1), *hm)
+        else:
+            at = now  # "tonight" said before the night began: now
+    return at, spans
+
+
+def _scan(text: str, now: datetime | None) -> ParsedTwitch:
+    p = _patterns()
+    t = _normalise(text)
+    ignored = [m.span() for m in p.ignore.finditer(t)]
+
+    # triggers first: "dry eyes" is eye strain (not the eyelid), "4 hours of sleep" not a duration
+    found: set[str] = set()
+    taken: list[tuple[int, int]] = []
+    for tid, below, pattern in p.numbered:
+        for m in pattern.finditer(t):
+            if _free(ignored, *m.span()):
+                taken.append(m.span())
+                num = p.number_word.search(m.group(0))
+                digits = re.search(r"[0-9]{1,2}(?:[.,][0-9])?", m.group(0))
+                n = float(digits.group(0).replace(",", ".")) if digits else _number(p, num and num.group(0))
+                if n is not None and n < below and not p.negation.search(t, max(0, m.start() - 24), m.start()):
+                    found.add(tid)
+    for m in p.trigger.finditer(t):
+        if _free(ignored, *m.span()) and _free(taken, *m.span()):
+            taken.append(m.span())
+            if not p.negation.search(t, max(0, m.start() - 24), m.start()):
+                found.add(p.trigger_ids.get(canonical(m.group(0)), ""))
+    found.discard("")
+    triggers = tuple(sorted(found, key=p.trigger_order.__getitem__))
+
+    occurred_at, spans = _when(p, t, now, taken)
+    taken += spans
+    intensity, spans = _intensity(p, t, taken)
+    taken += spans
+    duration_s = _duration(p, t, taken)
+
+    blocked = ignored + taken
+    region = None
+    body = False
+    for m in p.region.finditer(t):
+        if _free(blocked, *m.span()):
+            rid = p.region_ids.get(canonical(m.group(0)))
+            if rid == BODY_WORD:
+                body = True
+            elif rid is not None:
+                region = rid
+                side = p.abbrev.search(t, max(0, m.start() - 5), m.start())
+                break
+    else:
+        side = None
+    side = p.abbrev_ids.get(side.group(1)) if side else None
+
+    seen = set()
+    for m in p.side.finditer(t):
+        if _free(blocked, *m.span()):
+            seen.add(p.side_ids.get(canonical(m.group(0))))
+    seen.discard(None)
+    if seen:
+        side = "both" if ("both" in seen or len(seen) > 1) else seen.pop()
+
+    detail = bool(side or duration_s or occurred_at or intensity or triggers or body)
+    ends_with_question = t.rstrip().endswith("?")
+    question = bool(p.question.match(t)) or (
+        ends_with_question and not (duration_s or intensity or occurred_at or triggers)
+    )
+    report = False
+    if not question:
+        if region is not None:
+            report = True
+        elif any(_free(blocked, *m.span()) for m in p.twitch.finditer(t)):
+            report = detail or p.cue.search(t) is not None
+    return ParsedTwitch(region, side, duration_s, triggers, intensity, occurred_at, report)
+
+
+# ---- the API ------------------------------------------------------------------------------------
+_NOTHING = ParsedTwitch()
+
+
+def _safe(text: object, now: datetime | None) -> ParsedTwitch:
+    if not isinstance(text, str) or not text:
+        return _NOTHING
+    try:
+        return _scan(text, now)
+    except Exception:  # a bug must not cost the person their message; logged without the text
+        log.exception("twitch parser failed on a %d-character text", len(text))
+        return _NOTHING
+
+
+def parse_twitch(text: str, now: datetime) -> ParsedTwitch:
+    """Read a twitch report. `now` is aware, in the person's zone; occurred_at comes back in
+    that zone, or None when the text names no time. Never raises."""
+    return _safe(text, now)
+
+
+def parse_duration(text: str) -> int | None:
+    """Whole seconds in "90s", "2 min", "half a minute", "1.5 hours"; None if none or absurd."""
+    return _safe(text, None).duration_s
+
+
+def parse_when(text: str, now: datetime) -> datetime | None:
+    return _safe(text, now).occurred_at
+
+
+_BARE_STRENGTH = re.compile(r"\s*([1-5])\s*[.!]?\s*")
+
+
+def parse_intensity(text: str) -> int | None:
+    """1..5 from "3/5", "intensity 4", "mild"; a bare "3" counts here (an answer to "how strong")."""
+    if isinstance(text, str) and (m := _BARE_STRENGTH.fullmatch(text[:20])):
+        return int(m.group(1))
+    return _safe(text, None).intensity
+
+
+def match_region(text: str) -> str | None:
+    return _safe(text, None).region
+
+
+def match_side(text: str) -> str | None:
+    """left/right/both; a lone "l" or "R" counts here (an answer to "which side")."""
+    side = _safe(text, None).side
+    if side is None and isinstance(text, str) and len(text) <= 8:
+        side = _patterns().abbrev_ids.get(text.strip().strip(".").lower())
+    return side
+
+
+def match_triggers(text: str) -> tuple[str, ...]:
+    return _safe(text, None).triggers
