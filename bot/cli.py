@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_main(settings))
     from bot.runner import health_main
 
-    return asyncio.run(health_main(settings))
+    return health_main(settings)
 
 
 if __name__ == "__main__":

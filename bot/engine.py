@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -27,8 +28,14 @@ from handlers.base import (
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 20_000  # longer input is cut before parsing; /note has its own, smaller limit
+FLOOD_LIMIT = 20  # messages per person ...
+FLOOD_WINDOW_S = 10.0  # ... in this many seconds; beyond it they get a calm "slow down"
 
 SAVE_FAILED = "I could not save that, please try again in a moment. Nothing was recorded."
+SLOW_DOWN = (
+    "You're sending messages faster than I can take them in. Let's slow down a little: "
+    "wait a few seconds and send it again. Nothing you saved is lost."
+)
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and I could not finish that. "
     "Please try again; /help lists what I understand."
@@ -103,10 +110,13 @@ class Engine:
         self.default_timezone = default_timezone or {}
         self.senders: dict[str, Sender] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._recent: dict[tuple[str, str], deque[float]] = {}
 
     # ---- incoming -----------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> list[Reply]:
         now = self.clock.now()
+        if self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
+            return [Reply(SLOW_DOWN, private=False)]
         try:
             user, is_new = await self.store.user_for(
                 incoming.platform,
@@ -126,6 +136,20 @@ class Engine:
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
+
+    def _flooding(self, key: tuple[str, str], t: float) -> bool:
+        """Sliding-window limit per person, so one flood can't slow everyone else down."""
+        window = self._recent.get(key)
+        if window is None:
+            if len(self._recent) > 50_000:  # forget idle people now and then; memory stays flat
+                self._recent = {k: w for k, w in self._recent.items() if w and t - w[-1] < FLOOD_WINDOW_S}
+            window = self._recent[key] = deque()
+        while window and t - window[0] >= FLOOD_WINDOW_S:
+            window.popleft()
+        if len(window) >= FLOOD_LIMIT:
+            return True
+        window.append(t)
+        return False
 
     async def _handle_locked(self, incoming: Incoming, user: User, is_new: bool, now) -> list[Reply]:
         ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new)

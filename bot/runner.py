@@ -56,15 +56,27 @@ async def run_main(settings: Settings) -> int:
     return 0
 
 
-async def health_main(settings: Settings) -> int:
-    from bot.cli import open_store
+def health_main(settings: Settings) -> int:
+    """Exit 0 when healthy, 1 when the database does not answer, 2 when the scheduler is stale."""
+    import sqlite3
+    import time
+    from pathlib import Path
 
+    stale_after = max(60, settings.tick_seconds * 6)
     try:
-        store = await open_store(settings.db_path)
-        await store.fetchone("SELECT 1")
-        await store.close()
-    except Exception:
-        print("database: not answering")
+        uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=5)
+        try:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+            row = conn.execute("SELECT at FROM heartbeat WHERE name = 'scheduler'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        print(f"database: not answering ({exc.__class__.__name__})")
         return 1
-    print("database: ok")
+    if row is None or time.time() - row[0] > stale_after:
+        age = "never" if row is None else f"{int(time.time() - row[0])} s ago"
+        print(f"database: ok; scheduler: last tick {age} (stale after {stale_after} s)")
+        return 2
+    print("database: ok; scheduler: ok")
     return 0
