@@ -99,6 +99,7 @@ class Engine:
         clock: Clock | None = None,
         modules: Iterable[ModuleType] | None = None,
         default_timezone: dict[str, str] | None = None,
+        flood_limit: int | None = FLOOD_LIMIT,
     ) -> None:
         if modules is None:
             from handlers import MODULES
@@ -111,11 +112,12 @@ class Engine:
         self.senders: dict[str, Sender] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._recent: dict[tuple[str, str], deque[float]] = {}
+        self.flood_limit = flood_limit
 
     # ---- incoming -----------------------------------------------------------------------
     async def handle(self, incoming: Incoming) -> list[Reply]:
         now = self.clock.now()
-        if self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
+        if self.flood_limit and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
             return [Reply(SLOW_DOWN, private=False)]
         try:
             user, is_new = await self.store.user_for(
@@ -146,7 +148,7 @@ class Engine:
             window = self._recent[key] = deque()
         while window and t - window[0] >= FLOOD_WINDOW_S:
             window.popleft()
-        if len(window) >= FLOOD_LIMIT:
+        if len(window) >= self.flood_limit:
             return True
         window.append(t)
         return False

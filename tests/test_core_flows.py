@@ -188,3 +188,16 @@ async def test_stale_conversation_expires(chat, clock):
     clock.advance(timedelta(hours=25))
     await chat.send("Left")
     assert "Which side" not in chat.text
+
+
+async def test_a_flood_gets_a_calm_slow_down_and_others_are_unaffected(chat, make_chat, clock):
+    for _ in range(20):
+        await chat.send("/journal 1")
+    await chat.send("/journal 1")
+    assert "slow down" in chat.text
+    other = make_chat("bob")
+    await other.send("/journal 1")
+    assert "slow down" not in other.text
+    clock.advance(seconds=11)
+    await chat.send("/journal 1")
+    assert "slow down" not in chat.text
