@@ -12,7 +12,7 @@ INTRO = (
     '- keep a journal: describe a twitch in one line, e.g. "left eyelid 2 min after my third coffee"\n'
     "- /triage: a short questionnaire that says how soon to see a doctor, and why\n"
     "- /summary and /report: patterns, charts and a report to bring to a doctor\n\n"
-    "I am not a doctor and nothing I say is a diagnosis; a clinician's opinion always wins. "
+    "I am not a doctor, and what I say is not a diagnosis: a clinician's opinion always wins. "
     "Your journal stays private to you: /privacy says what is kept, /export gives you all of it, "
     "/forget erases it."
 )

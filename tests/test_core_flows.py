@@ -112,7 +112,7 @@ async def test_journal_lists_newest_first_in_local_time_and_deletes(chat, clock)
     await chat.send("/note second")
     await chat.send("/journal")
     text = chat.text
-    assert text.index("second") < text.index("first")
+    assert text.index("Note: second") < text.index("Note: first")
     assert "today 21:35" in text  # 20:35 UTC in Berlin
     await chat.send("/journal 7d")
     assert "second" in chat.text
