@@ -81,7 +81,7 @@ async def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--messages", type=int, default=20_000)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=8)
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="flicker-bench-"))
