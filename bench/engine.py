@@ -37,9 +37,15 @@ ONE_LINERS = [
     "eye lid flickering this morning, didn't sleep",
 ]
 NOTES = ["slept badly, anxious about work", "drank more water today", "long day at the screen"]
-GUIDED = [("text", "/log"), ("press", "log:region:calf"), ("press", "log:side:left"),
-          ("press", "log:duration:30"), ("press", "log:trig:caffeine"), ("press", "log:trig:done"),
-          ("press", "log:int:2")]
+GUIDED = [
+    ("text", "/log"),
+    ("press", "log:region:calf"),
+    ("press", "log:side:left"),
+    ("press", "log:duration:30"),
+    ("press", "log:trig:caffeine"),
+    ("press", "log:trig:done"),
+    ("press", "log:int:2"),
+]
 
 
 def seed(path: Path, users: int, rows: int) -> None:
@@ -103,7 +109,7 @@ async def main() -> None:
             uid = f"u{rnd.randint(1, args.users)}"
             steps = script(rnd)
             for kind, value in steps:
-                inc = (Incoming("bench", uid, text=value) if kind == "text" else Incoming("bench", uid, choice=value))
+                inc = Incoming("bench", uid, text=value) if kind == "text" else Incoming("bench", uid, choice=value)
                 start = time.perf_counter()
                 replies = await engine.handle(inc)
                 latencies.append(time.perf_counter() - start)

@@ -14,8 +14,28 @@ from bot.store import Store
 from tests.conftest import START
 
 words = st.sampled_from(
-    ["/log", "/note", "/journal", "/delete", "/timezone", "left", "eyelid", "2 min", "coffee", "yesterday",
-     "at 9pm", "1e309", "-0", "🤯", "\u202e", "\x00", "'; DROP TABLE entries;--", "%s%n{0}", "<b>", "*_["]
+    [
+        "/log",
+        "/note",
+        "/journal",
+        "/delete",
+        "/timezone",
+        "left",
+        "eyelid",
+        "2 min",
+        "coffee",
+        "yesterday",
+        "at 9pm",
+        "1e309",
+        "-0",
+        "🤯",
+        "\u202e",
+        "\x00",
+        "'; DROP TABLE entries;--",
+        "%s%n{0}",
+        "<b>",
+        "*_[",
+    ]
 )
 messages = st.one_of(
     st.text(max_size=300),

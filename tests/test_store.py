@@ -57,8 +57,10 @@ async def test_one_failing_writer_does_not_sink_the_others(store):
     user, _ = await store.user_for("console", "w", "UTC", START)
 
     def bad(conn):
-        conn.execute("INSERT INTO entries(user_id, kind, occurred_at, tz, created_at) VALUES (?, 'bogus', 0, 'UTC', 0)",
-                     (user.id,))
+        conn.execute(
+            "INSERT INTO entries(user_id, kind, occurred_at, tz, created_at) VALUES (?, 'bogus', 0, 'UTC', 0)",
+            (user.id,),
+        )
 
     good = [store.add_entry(user.id, "note", START, "UTC", text="kept", now=START) for _ in range(5)]
     results = await asyncio.gather(store.write(bad), *good, return_exceptions=True)
