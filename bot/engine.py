@@ -21,6 +21,7 @@ from handlers.base import (
     Context,
     EventHandler,
     ExportSection,
+    ProgressSink,
     TextHandler,
     expired,
 )
@@ -115,7 +116,8 @@ class Engine:
         self.flood_limit = flood_limit
 
     # ---- incoming -----------------------------------------------------------------------
-    async def handle(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming, on_progress: ProgressSink | None = None) -> list[Reply]:
+        """Answer one message. `on_progress` (optional) shows status lines while slow work runs."""
         now = self.clock.now()
         if self.flood_limit and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
             return [Reply(SLOW_DOWN, private=False)]
@@ -134,7 +136,7 @@ class Engine:
             lock = self._locks[user.id] = asyncio.Lock()
         try:
             async with lock:
-                return await self._handle_locked(incoming, user, is_new, self.clock.now())
+                return await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress)
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
@@ -153,8 +155,10 @@ class Engine:
         window.append(t)
         return False
 
-    async def _handle_locked(self, incoming: Incoming, user: User, is_new: bool, now) -> list[Reply]:
-        ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new)
+    async def _handle_locked(
+        self, incoming: Incoming, user: User, is_new: bool, now, on_progress: ProgressSink | None
+    ) -> list[Reply]:
+        ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new, on_progress=on_progress)
         route = "?"
         try:
             conv = await self.store.conversation(user.id)

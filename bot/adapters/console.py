@@ -68,13 +68,19 @@ class ConsoleAdapter:
                 break
             line = line.rstrip("\r\n")
             incoming = self._incoming(line)
-            replies = await self.engine.handle(incoming)
+            replies = await self.engine.handle(incoming, on_progress=self._progress)
             async with self._write_lock:
                 if self.json_mode:
                     self._emit_line({"replies": [self._reply_json(r) for r in replies]})
                 else:
                     self._print_replies(replies)
                 self._remember_choices(replies)
+
+    async def _progress(self, reply: Reply) -> None:
+        # In JSON mode each input line gets exactly one output line, so progress goes to stderr.
+        stream = self.stderr if self.json_mode else self.stdout
+        stream.write(reply.text + "\n")
+        stream.flush()
 
     def _incoming(self, line: str) -> Incoming:
         choice = self._match_choice(line.strip())
