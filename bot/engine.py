@@ -167,6 +167,8 @@ class Engine:
                 conv = None
             ctx.conversation = conv
             route, replies = await self._route(ctx)
+            if is_new and route != "command:start":
+                replies = [*replies, self._first_contact(user)]
             return replies
         except StoreError:
             log.warning("save failed in %s", route)
@@ -209,6 +211,14 @@ class Engine:
             if result is not None:
                 return f"text:{getattr(handler, '__module__', '?')}", result
         return "text:?", [self._not_understood()]
+
+    def _first_contact(self, user: User) -> Reply:
+        return Reply(
+            "Hi, I'm Flicker: I keep a private journal of your twitches and say how soon to see a doctor. "
+            f"I'm not a doctor, and nothing I say is a diagnosis. I'm using the time zone {user.timezone}; "
+            "/timezone changes it, /start tells you more.",
+            private=False,
+        )
 
     def _unknown_command(self, name: str) -> list[Reply]:
         close = difflib.get_close_matches(name, self.registry.commands.keys(), n=1)

@@ -201,3 +201,10 @@ async def test_a_flood_gets_a_calm_slow_down_and_others_are_unaffected(chat, mak
     clock.advance(seconds=11)
     await chat.send("/journal 1")
     assert "slow down" not in chat.text
+
+
+async def test_a_new_person_who_skips_start_is_welcomed_once(chat):
+    await chat.send("left calf 30s after the gym")
+    assert "not a diagnosis" in chat.text and "Europe/Berlin" in chat.text
+    await chat.send("/journal")
+    assert "not a diagnosis" not in chat.text
