@@ -215,7 +215,7 @@ class Engine:
     def _first_contact(self, user: User) -> Reply:
         return Reply(
             "Hi, I'm Flicker: I keep a private journal of your twitches and say how soon to see a doctor. "
-            f"I'm not a doctor, and nothing I say is a diagnosis. I'm using the time zone {user.timezone}; "
+            f"I am not a doctor, and what I say is not a diagnosis. I am using the time zone {user.timezone}; "
             "/timezone changes it, /start tells you more.",
             private=False,
         )
