@@ -101,9 +101,25 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired("/timezone")
 
 
+async def name(ctx: Context) -> list[Reply]:
+    """Tell Flicker your first name, for the report you bring to a doctor"""
+    given = " ".join(ctx.args.split())
+    if not given:
+        current = f"I have \"{ctx.user.first_name}\". " if ctx.user.first_name else ""
+        return [Reply(f"{current}Send your first name like this: /name Anna. /name - removes it.")]
+    if given == "-":
+        await ctx.store.set_first_name(ctx.user, None)
+        return [Reply("Removed your name; reports will not show one.")]
+    if len(given) > 40 or not any(ch.isalpha() for ch in given):
+        return [Reply("That doesn't look like a first name. Send up to 40 letters, for example: /name Anna")]
+    await ctx.store.set_first_name(ctx.user, given)
+    return [Reply(f"Thanks, {given}. Your name appears only on reports you ask for.")]
+
+
 COMMANDS = [
     Command("start", start),
     Command("timezone", timezone, usage="/timezone CITY"),
+    Command("name", name, usage="/name FIRSTNAME"),
 ]
 FLOWS = {"timezone": on_text}
 CHOICES = {"tz": on_choice}

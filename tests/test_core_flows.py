@@ -208,3 +208,14 @@ async def test_a_new_person_who_skips_start_is_welcomed_once(chat):
     assert "not a diagnosis" in chat.text and "Europe/Berlin" in chat.text
     await chat.send("/journal")
     assert "not a diagnosis" not in chat.text
+
+
+async def test_first_name_is_kept_for_reports_and_can_be_removed(chat, store):
+    await chat.send("/name   Anna  ")
+    assert "Thanks, Anna" in chat.text
+    user, _ = await store.user_for("console", "alice", "UTC", chat.engine.clock.now())
+    assert user.first_name == "Anna"
+    await chat.send("/name 12345")
+    assert "/name Anna" in chat.text and user.first_name == "Anna"
+    await chat.send("/name -")
+    assert user.first_name is None
