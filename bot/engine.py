@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -20,6 +21,7 @@ from handlers.base import (
     Context,
     EventHandler,
     ExportSection,
+    ProgressSink,
     TextHandler,
     expired,
 )
@@ -27,8 +29,14 @@ from handlers.base import (
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 20_000  # longer input is cut before parsing; /note has its own, smaller limit
+FLOOD_LIMIT = 20  # messages per person ...
+FLOOD_WINDOW_S = 10.0  # ... in this many seconds; beyond it they get a calm "slow down"
 
 SAVE_FAILED = "I could not save that, please try again in a moment. Nothing was recorded."
+SLOW_DOWN = (
+    "You're sending messages faster than I can take them in. Let's slow down a little: "
+    "wait a few seconds and send it again. Nothing you saved is lost."
+)
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and I could not finish that. "
     "Please try again; /help lists what I understand."
@@ -92,6 +100,7 @@ class Engine:
         clock: Clock | None = None,
         modules: Iterable[ModuleType] | None = None,
         default_timezone: dict[str, str] | None = None,
+        flood_limit: int | None = FLOOD_LIMIT,
     ) -> None:
         if modules is None:
             from handlers import MODULES
@@ -103,10 +112,15 @@ class Engine:
         self.default_timezone = default_timezone or {}
         self.senders: dict[str, Sender] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._recent: dict[tuple[str, str], deque[float]] = {}
+        self.flood_limit = flood_limit
 
     # ---- incoming -----------------------------------------------------------------------
-    async def handle(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming, on_progress: ProgressSink | None = None) -> list[Reply]:
+        """Answer one message. `on_progress` (optional) shows status lines while slow work runs."""
         now = self.clock.now()
+        if self.flood_limit and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
+            return [Reply(SLOW_DOWN, private=False)]
         try:
             user, is_new = await self.store.user_for(
                 incoming.platform,
@@ -122,13 +136,29 @@ class Engine:
             lock = self._locks[user.id] = asyncio.Lock()
         try:
             async with lock:
-                return await self._handle_locked(incoming, user, is_new, self.clock.now())
+                return await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress)
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
 
-    async def _handle_locked(self, incoming: Incoming, user: User, is_new: bool, now) -> list[Reply]:
-        ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new)
+    def _flooding(self, key: tuple[str, str], t: float) -> bool:
+        """Sliding-window limit per person, so one flood can't slow everyone else down."""
+        window = self._recent.get(key)
+        if window is None:
+            if len(self._recent) > 50_000:  # forget idle people now and then; memory stays flat
+                self._recent = {k: w for k, w in self._recent.items() if w and t - w[-1] < FLOOD_WINDOW_S}
+            window = self._recent[key] = deque()
+        while window and t - window[0] >= FLOOD_WINDOW_S:
+            window.popleft()
+        if len(window) >= self.flood_limit:
+            return True
+        window.append(t)
+        return False
+
+    async def _handle_locked(
+        self, incoming: Incoming, user: User, is_new: bool, now, on_progress: ProgressSink | None
+    ) -> list[Reply]:
+        ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new, on_progress=on_progress)
         route = "?"
         try:
             conv = await self.store.conversation(user.id)
@@ -137,6 +167,8 @@ class Engine:
                 conv = None
             ctx.conversation = conv
             route, replies = await self._route(ctx)
+            if is_new and route != "command:start":
+                replies = [*replies, self._first_contact(user)]
             return replies
         except StoreError:
             log.warning("save failed in %s", route)
@@ -179,6 +211,14 @@ class Engine:
             if result is not None:
                 return f"text:{getattr(handler, '__module__', '?')}", result
         return "text:?", [self._not_understood()]
+
+    def _first_contact(self, user: User) -> Reply:
+        return Reply(
+            "Hi, I'm Flicker: I keep a private journal of your twitches and say how soon to see a doctor. "
+            f"I am not a doctor, and what I say is not a diagnosis. I am using the time zone {user.timezone}; "
+            "/timezone changes it, /start tells you more.",
+            private=False,
+        )
 
     def _unknown_command(self, name: str) -> list[Reply]:
         close = difflib.get_close_matches(name, self.registry.commands.keys(), n=1)

@@ -89,10 +89,7 @@ class Conversation:
     updated_at: datetime
 
 
-ENTRY_COLUMNS = (
-    "id, user_id, kind, occurred_at, tz, region, side, duration_s, triggers, "
-    "intensity, text, created_at"
-)
+ENTRY_COLUMNS = "id, user_id, kind, occurred_at, tz, region, side, duration_s, triggers, intensity, text, created_at"
 
 
 def entry_from_row(row: Sequence[Any]) -> Entry:
@@ -121,6 +118,7 @@ class Store:
         self.path = path
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._flushing = False
+        self._flush_task: asyncio.Task | None = None
         self._users_by_identity: dict[tuple[str, str], User] = {}
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Any] = {}
@@ -147,8 +145,8 @@ class Store:
         return store
 
     async def close(self) -> None:
-        while self._pending or self._flushing:
-            await asyncio.sleep(0.005)
+        if self._flush_task is not None:
+            await self._flush_task  # writes already accepted are committed before closing
         await self.db.close()
 
     async def _migrate(self) -> None:
@@ -211,7 +209,7 @@ class Store:
         self._pending.append((fn, fut))
         if not self._flushing:
             self._flushing = True
-            loop.create_task(self._flush())
+            self._flush_task = loop.create_task(self._flush())
         return await fut
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
@@ -255,9 +253,7 @@ class Store:
             ts = to_ts(now)
 
             def create(conn: sqlite3.Connection) -> int:
-                uid = conn.execute(
-                    "INSERT INTO users(timezone, created_at) VALUES (?, ?)", (default_tz, ts)
-                ).lastrowid
+                uid = conn.execute("INSERT INTO users(timezone, created_at) VALUES (?, ?)", (default_tz, ts)).lastrowid
                 conn.execute(
                     "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES (?, ?, ?, ?)",
                     (platform, external_id, uid, ts),
@@ -267,9 +263,7 @@ class Store:
             uid = await self.write(create)
             user = User(uid, default_tz, None, from_ts(ts), {})
         else:
-            user = self._users.get(row[0]) or User(
-                row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}")
-            )
+            user = self._users.get(row[0]) or User(row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}"))
         self._users[user.id] = user
         self._users_by_identity[key] = user
         return user, is_new
@@ -339,8 +333,17 @@ class Store:
         """Save one entry (and, in the same transaction, whatever `also` writes)."""
         trig = tuple(triggers)
         values = (
-            user_id, kind, to_ts(occurred_at), tz, region, side, duration_s,
-            ",".join(trig), intensity, text, to_ts(now),
+            user_id,
+            kind,
+            to_ts(occurred_at),
+            tz,
+            region,
+            side,
+            duration_s,
+            ",".join(trig),
+            intensity,
+            text,
+            to_ts(now),
         )
 
         def insert(conn: sqlite3.Connection) -> int:
@@ -355,8 +358,18 @@ class Store:
 
         entry_id = await self.write(insert)
         return Entry(
-            entry_id, user_id, kind, from_ts(values[2]), tz, region, side, duration_s,
-            trig, intensity, text, from_ts(values[10]),
+            entry_id,
+            user_id,
+            kind,
+            from_ts(values[2]),
+            tz,
+            region,
+            side,
+            duration_s,
+            trig,
+            intensity,
+            text,
+            from_ts(values[10]),
         )
 
     async def entries(
@@ -401,9 +414,7 @@ class Store:
     async def delete_entry(self, user_id: int, entry_id: int) -> bool:
         """Delete one of this user's entries; False if there is no such entry of theirs."""
         changed = await self.write(
-            lambda conn: conn.execute(
-                "DELETE FROM entries WHERE user_id = ? AND id = ?", (user_id, entry_id)
-            ).rowcount
+            lambda conn: conn.execute("DELETE FROM entries WHERE user_id = ? AND id = ?", (user_id, entry_id)).rowcount
         )
         return changed > 0
 
@@ -421,9 +432,7 @@ class Store:
         self._conversations[user_id] = conv if conv is not None else _NO_CONVERSATION
         return conv
 
-    def conversation_writer(
-        self, user_id: int, conv: Conversation | None
-    ) -> Callable[[sqlite3.Connection], None]:
+    def conversation_writer(self, user_id: int, conv: Conversation | None) -> Callable[[sqlite3.Connection], None]:
         """A write function that stores (or, for None, clears) a conversation."""
         if conv is None:
             return lambda conn: conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))

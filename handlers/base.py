@@ -30,6 +30,8 @@ from bot.store import Conversation, Store, User
 if TYPE_CHECKING:
     from bot.engine import Engine
 
+ProgressSink = Callable[[Reply], Awaitable[None]]
+
 # How long a half-answered flow waits before it is forgotten.
 CONVERSATION_TTL = timedelta(hours=24)
 
@@ -46,6 +48,12 @@ class Context:
     args: str = ""  # text after the command word (or the whole free text)
     conversation: Conversation | None = None
     is_new_user: bool = False
+    on_progress: ProgressSink | None = None
+
+    async def progress(self, text: str) -> None:
+        """Show a short status line at once, before slow work (a report, a chart) finishes."""
+        if self.on_progress is not None:
+            await self.on_progress(Reply(text, private=False))
 
     @property
     def tz(self) -> ZoneInfo:

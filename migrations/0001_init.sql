@@ -3,7 +3,7 @@
 -- deleting the user row erases everything (/forget).
 
 CREATE TABLE users (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an old button must not hit a new row
     timezone    TEXT    NOT NULL DEFAULT 'UTC',
     first_name  TEXT,
     created_at  INTEGER NOT NULL,          -- unix seconds, UTC
@@ -21,7 +21,7 @@ CREATE TABLE identities (
 CREATE INDEX identities_user ON identities(user_id);
 
 CREATE TABLE entries (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused (Undo buttons carry ids)
     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     kind         TEXT    NOT NULL CHECK (kind IN ('twitch', 'note')),
     occurred_at  INTEGER NOT NULL,         -- unix seconds, UTC

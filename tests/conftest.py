@@ -28,8 +28,14 @@ class Chat:
 
     async def send(self, text: str) -> list[Reply]:
         self.last = await self.engine.handle(
-            Incoming(platform=self.platform, user_id=self.user, text=text, private=self.private,
-                     chat_id=self.user, at=self.engine.clock.now())
+            Incoming(
+                platform=self.platform,
+                user_id=self.user,
+                text=text,
+                private=self.private,
+                chat_id=self.user,
+                at=self.engine.clock.now(),
+            )
         )
         return self.last
 
@@ -47,8 +53,14 @@ class Chat:
 
     async def press_id(self, choice_id: str) -> list[Reply]:
         self.last = await self.engine.handle(
-            Incoming(platform=self.platform, user_id=self.user, choice=choice_id, private=self.private,
-                     chat_id=self.user, at=self.engine.clock.now())
+            Incoming(
+                platform=self.platform,
+                user_id=self.user,
+                choice=choice_id,
+                private=self.private,
+                chat_id=self.user,
+                at=self.engine.clock.now(),
+            )
         )
         return self.last
 

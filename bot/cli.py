@@ -1,0 +1,93 @@
+"""`flicker console | run | health`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+from bot.config import Settings
+from bot.logs import setup_logging
+from bot.store import SchemaTooNew, Store
+
+log = logging.getLogger("flicker")
+
+
+def local_zone_name() -> str:
+    try:
+        from tzlocal import get_localzone_name
+
+        return get_localzone_name() or "UTC"
+    except Exception:
+        return "UTC"
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "me"
+
+
+async def open_store(path: str) -> Store:
+    try:
+        return await Store.open(path)
+    except SchemaTooNew as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+async def console_main(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.console import ConsoleAdapter
+    from bot.engine import Engine
+
+    store = await open_store(args.db or settings.db_path)
+    engine = Engine(store, default_timezone={"console": local_zone_name()})
+    adapter = ConsoleAdapter(engine, args.user, json_mode=args.json, out_dir=args.out or settings.out_dir)
+    scheduler = _scheduler(engine, settings)
+    try:
+        if scheduler is not None:
+            scheduler.start()
+        await adapter.run()
+    finally:
+        if scheduler is not None:
+            await scheduler.stop()
+        await store.close()
+    return 0
+
+
+def _scheduler(engine, settings: Settings):
+    try:
+        from bot.scheduler import ReminderScheduler
+    except ImportError:  # reminders not installed in this build
+        return None
+    return ReminderScheduler(engine, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flicker", description="Flicker, a calm twitch journal bot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("console", help="chat with Flicker in this terminal (no account needed)")
+    c.add_argument("--db", help="SQLite file (default: $FLICKER_DB or ./flicker.db)")
+    c.add_argument("--user", default=_default_user(), help="who you are in the journal (default: your login)")
+    c.add_argument("--json", action="store_true", help="one JSON line of replies per input line")
+    c.add_argument("--out", help="folder for files such as exports and charts (default: ./flicker-out)")
+    sub.add_parser("run", help="run the Telegram and/or Discord bot (tokens from the environment)")
+    sub.add_parser("health", help="exit 0 if the database answers and the scheduler ticked recently")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    setup_logging(settings, stream=sys.stderr)
+    if args.command == "console":
+        return asyncio.run(console_main(args, settings))
+    if args.command == "run":
+        from bot.runner import run_main
+
+        return asyncio.run(run_main(settings))
+    from bot.runner import health_main
+
+    return health_main(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`flicker run` and `flicker health`: the long-running bot process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.config import Settings
+
+log = logging.getLogger("flicker")
+
+
+async def run_main(settings: Settings) -> int:
+    from bot.cli import local_zone_name, open_store
+    from bot.engine import Engine
+
+    if not settings.telegram_token and not settings.discord_token:
+        log.error("set TELEGRAM_TOKEN and/or DISCORD_TOKEN (or use `flicker console` to chat locally)")
+        return 2
+    store = await open_store(settings.db_path)
+    engine = Engine(store, default_timezone={"console": local_zone_name()})
+    runners = []
+    if settings.telegram_token:
+        from bot.adapters.telegram import build_telegram
+
+        runners.append(build_telegram(engine, settings))
+    if settings.discord_token:
+        from bot.adapters.discord import build_discord
+
+        runners.append(build_discord(engine, settings))
+    from bot.cli import _scheduler
+
+    scheduler = _scheduler(engine, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for r in runners:
+            await r.start()
+        if scheduler is not None:
+            scheduler.start()
+        log.info("flicker is running")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if scheduler is not None:
+            await scheduler.stop()
+        for r in reversed(runners):
+            try:
+                await asyncio.wait_for(r.stop(), timeout=8)
+            except Exception:
+                log.exception("a platform adapter did not stop cleanly")
+        await store.close()
+    return 0
+
+
+def health_main(settings: Settings) -> int:
+    """Exit 0 when healthy, 1 when the database does not answer, 2 when the scheduler is stale."""
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    stale_after = max(60, settings.tick_seconds * 6)
+    try:
+        uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=5)
+        try:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+            row = conn.execute("SELECT at FROM heartbeat WHERE name = 'scheduler'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        print(f"database: not answering ({exc.__class__.__name__})")
+        return 1
+    if row is None or time.time() - row[0] > stale_after:
+        age = "never" if row is None else f"{int(time.time() - row[0])} s ago"
+        print(f"database: ok; scheduler: last tick {age} (stale after {stale_after} s)")
+        return 2
+    print("database: ok; scheduler: ok")
+    return 0

@@ -1,0 +1,125 @@
+"""/start (a warm introduction) and /timezone (which local time the journal uses)."""
+
+from __future__ import annotations
+
+from bot.messages import Choice, Reply
+from bot.timezones import resolve_timezone, zone_label
+from handlers.base import Command, Context, expired
+
+INTRO = (
+    "Hi, I'm Flicker. I help you keep track of muscle twitches, calmly.\n\n"
+    "Most twitches are harmless and fade on their own (BG-2). I can:\n"
+    '- keep a journal: describe a twitch in one line, e.g. "left eyelid 2 min after my third coffee"\n'
+    "- /triage: a short questionnaire that says how soon to see a doctor, and why\n"
+    "- /summary and /report: patterns, charts and a report to bring to a doctor\n\n"
+    "I am not a doctor, and what I say is not a diagnosis: a clinician's opinion always wins. "
+    "Your journal stays private to you: /privacy says what is kept, /export gives you all of it, "
+    "/forget erases it."
+)
+
+TZ_EXAMPLES = "a city (Berlin, new york), a zone name (Europe/Berlin) or an offset (UTC+2)"
+
+
+def _local_time(ctx: Context) -> str:
+    local = ctx.local_now()
+    return f"{local.strftime('%H:%M')} ({local.strftime('%a')} {local.day} {local.strftime('%b')})"
+
+
+def _ask_zone(ctx: Context, lead: str) -> Reply:
+    current = ctx.user.timezone
+    return Reply(
+        f"{lead}Which time zone are you in? I'm using {zone_label(current)}, where it is {_local_time(ctx)}.\n"
+        f"Press Keep, or type {TZ_EXAMPLES}.",
+        (Choice(f"tz:keep:{current}"[:60], f"Keep {zone_label(current)}"), Choice("tz:cancel", "Cancel")),
+    )
+
+
+async def start(ctx: Context) -> list[Reply]:
+    """Meet Flicker and set your time zone"""
+    await ctx.set_flow("timezone", "ask")
+    return [Reply(INTRO), _ask_zone(ctx, "")]
+
+
+async def timezone(ctx: Context) -> list[Reply]:
+    """Set your time zone, e.g. /timezone Berlin"""
+    if not ctx.args:
+        await ctx.set_flow("timezone", "ask")
+        return [_ask_zone(ctx, "")]
+    return await _set_from_text(ctx, ctx.args)
+
+
+async def _set_from_text(ctx: Context, text: str) -> list[Reply]:
+    answer = resolve_timezone(text)
+    if answer.zone is None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        if answer.suggestions:
+            await ctx.set_flow("timezone", "ask")
+            return [
+                Reply(
+                    f'I don\'t know the time zone "{shown}". Did you mean one of these?',
+                    tuple(Choice(f"tz:set:{z}", zone_label(z)) for z in answer.suggestions)
+                    + (Choice("tz:cancel", "Cancel"),),
+                )
+            ]
+        await ctx.set_flow("timezone", "ask")
+        return [Reply(f'I don\'t know the time zone "{shown}". Try {TZ_EXAMPLES}.', (Choice("tz:cancel", "Cancel"),))]
+    return await _apply(ctx, answer.zone)
+
+
+async def _apply(ctx: Context, zone: str) -> list[Reply]:
+    changed = zone != ctx.user.timezone
+    if changed:
+        await ctx.store.set_timezone(ctx.user, zone)
+    await ctx.end_flow()
+    replies = [
+        Reply(
+            f"Time zone set to {zone_label(zone)}: your local time is now {_local_time(ctx)}. "
+            "Describe a twitch any time, or send /help."
+        )
+    ]
+    if changed:
+        replies += await ctx.engine.emit("timezone_changed", ctx)
+    return replies
+
+
+async def on_text(ctx: Context) -> list[Reply] | None:
+    return await _set_from_text(ctx, ctx.args)
+
+
+async def on_choice(ctx: Context, payload: str) -> list[Reply]:
+    action, _, zone = payload.partition(":")
+    if action == "cancel":
+        await ctx.end_flow()
+        return [Reply(f"Keeping {zone_label(ctx.user.timezone)}. /timezone changes it any time.")]
+    if action in ("keep", "set") and zone:
+        if not ctx.in_flow("timezone") and action == "keep":
+            return expired("/timezone")
+        answer = resolve_timezone(zone)
+        if answer.zone is None:
+            return expired("/timezone")
+        return await _apply(ctx, answer.zone)
+    return expired("/timezone")
+
+
+async def name(ctx: Context) -> list[Reply]:
+    """Tell Flicker your first name, for the report you bring to a doctor"""
+    given = " ".join(ctx.args.split())
+    if not given:
+        current = f"I have \"{ctx.user.first_name}\". " if ctx.user.first_name else ""
+        return [Reply(f"{current}Send your first name like this: /name Anna. /name - removes it.")]
+    if given == "-":
+        await ctx.store.set_first_name(ctx.user, None)
+        return [Reply("Removed your name; reports will not show one.")]
+    if len(given) > 40 or not any(ch.isalpha() for ch in given):
+        return [Reply("That doesn't look like a first name. Send up to 40 letters, for example: /name Anna")]
+    await ctx.store.set_first_name(ctx.user, given)
+    return [Reply(f"Thanks, {given}. Your name appears only on reports you ask for.")]
+
+
+COMMANDS = [
+    Command("start", start),
+    Command("timezone", timezone, usage="/timezone CITY"),
+    Command("name", name, usage="/name FIRSTNAME"),
+]
+FLOWS = {"timezone": on_text}
+CHOICES = {"tz": on_choice}

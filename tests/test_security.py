@@ -1,0 +1,123 @@
+"""Health data stays private: erased for good, never in logs, stored literally, never crashes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+
+from bot.engine import Engine
+from tests.conftest import Chat
+
+HOSTILE = [
+    "x" * 100_000,
+    "\x00\x01\x02\x1b[31mred\x1b[0m",
+    "\u202eevil\u202c right-to-left",
+    "🤯🫨👁️‍🗨️" * 50,
+    "'; DROP TABLE entries; --",
+    "Robert'); DELETE FROM users;--",
+    "%s%s%s%n {0} {user.__class__} ${jndi:ldap://x}",
+    "<b>bold</b> <script>alert(1)</script> <a href='x'>",
+    "*bold* _it_ [link](http://x) `code` ~~s~~ ||spoiler|| @everyone @here",
+    "1e309",
+    "-0",
+    "NaN",
+    "inf",
+    "99999999999999999999999999",
+    "-1",
+    "/delete 1e309",
+    "/delete -0",
+    "/delete 99999999999999999999999",
+    "/journal -5",
+    "/journal 1e309",
+    "/log left calf 1e309 min",
+    "/log left calf -0 seconds",
+    "/log calf 99999999999 hours",
+    "/timezone ../../etc/passwd",
+    "/timezone \x00",
+    "/note " + "\u0000" * 10,
+    "/",
+    "//",
+    "/ log",
+    "/LOG LEFT CALF 2 MIN",
+    "/log@FlickerBot left calf 2 min",
+]
+
+
+def corpus(n: int = 2000) -> list[str]:
+    rnd = random.Random(42)
+    pieces = HOSTILE + ["left eyelid", "2 min", "coffee", "/note", "/log", "yesterday at 9pm", "\n", "\t"]
+    out = list(HOSTILE)
+    while len(out) < n:
+        out.append(" ".join(rnd.choice(pieces)[:2000] for _ in range(rnd.randint(1, 5))))
+    return out
+
+
+async def test_thousands_of_hostile_inputs_each_get_a_clear_reply(store, clock):
+    engine = Engine(store, clock=clock, flood_limit=None)
+    people = [Chat(engine, f"p{i}") for i in range(5)]
+    for i, text in enumerate(corpus()):
+        chat = people[i % len(people)]
+        replies = await chat.send(text)
+        assert replies and all(r.text.strip() for r in replies), repr(text[:80])
+        assert "went wrong on my side" not in chat.text, repr(text[:80])
+    for forged in [
+        "log:undo:1",
+        "log:undo:-1",
+        "log:region:../../x",
+        "forget:yes",
+        "tz:set:Mars/Olympus",
+        "nonsense",
+        ":",
+        "log:",
+        "note:trim",
+        "x" * 5000,
+    ]:
+        replies = await people[0].press_id(forged)
+        assert replies and "went wrong on my side" not in people[0].text
+
+
+async def test_stored_text_is_stored_literally(chat, store):
+    nasty = "<b>not bold</b> *x* _y_ [z](w) '; DROP TABLE entries;-- %s {0} \u202e🤯"
+    await chat.send("/note " + nasty)
+    await chat.send("/export")
+    exported = json.loads(
+        next(r.attachment.data for r in chat.last if r.attachment and r.attachment.name.endswith("json"))
+    )
+    assert exported["entries"][0]["text"] == nasty
+
+
+async def test_forget_leaves_no_trace_of_the_text_in_the_database_file(chat, store, db_path):
+    secret = "my very private twitch worry zebra-quartz-7731"
+    await chat.send("/note " + secret)
+    await chat.send("/forget")
+    await chat.press("Yes, erase everything")
+    await store.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    blob = b""
+    for suffix in ("", "-wal"):
+        try:
+            blob += db_path.with_name(db_path.name + suffix).read_bytes()
+        except FileNotFoundError:
+            pass
+    assert secret.encode() not in blob
+
+
+async def test_health_text_never_reaches_logs_above_debug(chat, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret_words = ["eyelid", "espresso", "anxious", "zebra"]
+    await chat.send("/log left eyelid 2 min after 3 espressos")
+    await chat.send("/note anxious zebra")
+    await chat.send("/journal")
+    await chat.press_id("log:region:eyelid")  # a stray button
+    for record in caplog.records:
+        if record.levelno > logging.DEBUG:
+            message = record.getMessage().lower()
+            assert not any(w in message for w in secret_words), message
+
+
+async def test_group_replies_with_health_content_are_marked_private(make_chat):
+    group = make_chat("carol", private=False)
+    await group.send("/log left calf 2 min after coffee")
+    assert all(r.private for r in group.last if "calf" in r.text)
+    await group.send("left calf twitching")  # free text in a group is not read as a log
+    assert "Saved" not in group.text

@@ -1,0 +1,102 @@
+"""The store: migrations, batched commits, failures that save nothing, private files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from bot.store import SchemaTooNew, Store, StoreError, migration_files
+from tests.conftest import START
+
+
+async def test_migrations_run_once_and_are_recorded(db_path):
+    s = await Store.open(db_path)
+    await s.close()
+    s = await Store.open(db_path)  # second start applies nothing new and does not fail
+    rows = await s.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")
+    await s.close()
+    assert [r[0] for r in rows] == sorted(migration_files())
+    assert rows[0][1] == "0001_init.sql"
+
+
+async def test_database_newer_than_code_is_refused_clearly(db_path):
+    s = await Store.open(db_path)
+    await s.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, '9999_future.sql', 0)")
+    await s.close()
+    with pytest.raises(SchemaTooNew, match="newer Flicker"):
+        await Store.open(db_path)
+
+
+async def test_database_file_is_private_to_its_owner(db_path):
+    s = await Store.open(db_path)
+    await s.close()
+    mode = stat.S_IMODE(os.stat(db_path).st_mode)
+    assert mode & 0o077 == 0, oct(mode)
+
+
+async def test_wal_and_foreign_keys_are_on(store):
+    assert (await store.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    assert (await store.fetchone("PRAGMA foreign_keys"))[0] == 1
+    assert (await store.fetchone("PRAGMA secure_delete"))[0] == 1
+
+
+async def test_concurrent_writes_are_all_committed_and_visible_to_another_connection(store, db_path):
+    user, _ = await store.user_for("console", "w", "UTC", START)
+    await asyncio.gather(*(store.add_entry(user.id, "note", START, "UTC", text=f"n{i}", now=START) for i in range(200)))
+    other = sqlite3.connect(db_path)  # a separate reader sees only committed data
+    count = other.execute("SELECT count(*) FROM entries WHERE user_id = ?", (user.id,)).fetchone()[0]
+    other.close()
+    assert count == 200
+
+
+async def test_one_failing_writer_does_not_sink_the_others(store):
+    user, _ = await store.user_for("console", "w", "UTC", START)
+
+    def bad(conn):
+        conn.execute(
+            "INSERT INTO entries(user_id, kind, occurred_at, tz, created_at) VALUES (?, 'bogus', 0, 'UTC', 0)",
+            (user.id,),
+        )
+
+    good = [store.add_entry(user.id, "note", START, "UTC", text="kept", now=START) for _ in range(5)]
+    results = await asyncio.gather(store.write(bad), *good, return_exceptions=True)
+    assert isinstance(results[0], sqlite3.IntegrityError)
+    assert all(not isinstance(r, Exception) for r in results[1:])
+    assert len(await store.entries(user.id)) == 5
+
+
+async def test_read_only_database_reports_failure_and_saves_nothing(tmp_path):
+    path = tmp_path / "ro.db"
+    s = await Store.open(path)
+    user, _ = await s.user_for("console", "w", "UTC", START)
+    await s.close()
+    os.chmod(path, 0o400)
+    if os.access(path, os.W_OK):  # running as root: write permission bits do not stop us
+        pytest.skip("file permissions do not apply to this user")
+    s = await Store.open(path)
+    with pytest.raises(StoreError):
+        await s.add_entry(user.id, "note", START, "UTC", text="x", now=START)
+    await s.close()
+
+
+async def test_forget_cascades_to_every_row(store):
+    user, _ = await store.user_for("console", "gone", "UTC", START)
+    await store.add_entry(user.id, "note", START, "UTC", text="secret", now=START)
+    await store.forget_user(user.id)
+    assert await store.fetchone("SELECT 1 FROM entries WHERE user_id = ?", (user.id,)) is None
+    assert await store.fetchone("SELECT 1 FROM identities WHERE user_id = ?", (user.id,)) is None
+    again, is_new = await store.user_for("console", "gone", "UTC", START)
+    assert is_new and again.id != user.id
+
+
+async def test_full_disk_reports_failure_and_saves_nothing(store):
+    user, _ = await store.user_for("console", "w", "UTC", START)
+    pages = (await store.fetchone("PRAGMA page_count"))[0]
+    await store.fetchall(f"PRAGMA max_page_count = {pages}")  # the file may not grow: like a full disk
+    with pytest.raises(StoreError):
+        await store.add_entry(user.id, "note", START, "UTC", text="x" * 50_000, now=START)
+    assert await store.entries(user.id) == []
