@@ -118,8 +118,16 @@ class _Patterns:
         self.fixed_s = {canonical(k): s for k, s in v.duration_phrases.items()}
         self.duration = re.compile(_amount_re(number_words, long_units, all_units, _trie(v.duration_phrases)))
         self.duration_next = re.compile(
-            r"(?:,? (?:and )?|)(?:(?P<n>" + _DIGITS + r") ?(?P<u>" + all_units + r")|(?P<w>"
-            + number_words + r") (?P<u2>" + long_units + r"))" + _NOT_LETTER
+            r"(?:,? (?:and )?|)(?:(?P<n>"
+            + _DIGITS
+            + r") ?(?P<u>"
+            + all_units
+            + r")|(?P<w>"
+            + number_words
+            + r") (?P<u2>"
+            + long_units
+            + r"))"
+            + _NOT_LETTER
         )
         self.duration_tail = re.compile(r"([0-9]{2})(?![\w.,:/])")
 
