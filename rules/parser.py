@@ -56,7 +56,7 @@ def _tokens(phrase: str) -> list[str]:
     return out
 
 
-def _trie(phrases, number: str = "") -> str:
+def _trie(phrases, number: str = "", bounded: bool = False) -> str:
     """One regex matching any of the phrases; a longer phrase is tried before its prefix."""
     root: dict = {}
     for p in phrases:
@@ -65,10 +65,15 @@ def _trie(phrases, number: str = "") -> str:
             node = node.setdefault(number if tok == "#" else tok, {})
         node[_END] = {}
 
-    def emit(node: dict) -> str:
+    def emit(node: dict, root: bool = False) -> str:
         # letters before optional separators, so "foobar baz" is not cut short by "foo bar"
         keys = sorted((k for k in node if k != _END), key=lambda k: (k.startswith(("[", "(", "'?")), k))
-        branches = [k + emit(node[k]) for k in keys]
+        if root and bounded:
+            # "word start" checked after the first letter: the pattern then starts with a plain
+            # letter, which lets the regex engine skip ahead to candidate letters (much faster)
+            branches = [(k + r"(?<!\w.)" if len(k.lstrip("\\")) == 1 else r"(?<!\w)" + k) + emit(node[k]) for k in keys]
+        else:
+            branches = [k + emit(node[k]) for k in keys]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -76,11 +81,11 @@ def _trie(phrases, number: str = "") -> str:
             return "(?:" + body + ")?"
         return body
 
-    return emit(root) or "(?!)"
+    return emit(root, root=True) or "(?!)"
 
 
 def _words_re(phrases, number: str = "") -> str:
-    return r"(?<!\w)(?:" + _trie(phrases, number) + r")(?!\w)"
+    return "(?:" + _trie(phrases, number, bounded=True) + r")(?!\w)"
 
 
 class _Patterns:
@@ -99,13 +104,21 @@ class _Patterns:
         number_words = _trie(v.duration_numbers)
         self.number_word = re.compile(r"(?<!\w)(?:" + number_words + r")(?!\w)")
         counted = "(?:[0-9]{1,2}(?:[.,][0-9])?|" + number_words + ")"
+        numbered_words = {w for t in v.triggers.values() for p in t.numbered for w in p.split() if "#" not in w}
+        self.numbered_hint = re.compile(_words_re(numbered_words))
         self.numbered = [
             (t.id, t.numbered_below, re.compile(_words_re(t.numbered, counted)))
             for t in v.triggers.values()
             if t.numbered
         ]
         self.negation = re.compile(r"(?<!\w)(?:" + _trie(v.negations) + r")(?: any| more| much| a| the| my)? $")
-        self.ignore = re.compile("|".join(_ignore_re(p) for p in v.ignore) or "(?!)")
+        # "came [back]": the bracketed word, and the contexts in which it does not count
+        self.ignore_contexts: dict[str, list[tuple[str, str]]] = {}
+        for phrase in v.ignore:
+            before, rest = phrase.split("[", 1)
+            word, after = rest.split("]", 1)
+            self.ignore_contexts.setdefault(word, []).append((before, after))
+        self.ignore = re.compile(_words_re(self.ignore_contexts))
         self.twitch = re.compile(_words_re(v.twitch_words))
         self.cue = re.compile(_words_re(v.cues))
         self.question = re.compile(r"^[\W_]*(?:" + _trie(v.question_words) + r")(?!\w)")
@@ -138,55 +151,59 @@ class _Patterns:
         ago_all = _trie(ago_units)
         ago_piece = _amount_re(number_words, ago_long, ago_all, _trie(v.duration_phrases))
         self.ago_piece = re.compile(ago_piece)
-        ago_piece = re.sub(r"\(\?P<\w+>", "(?:", ago_piece)  # embedded twice below: no group names
+        ago_piece = re.sub(r"\(\?P<\w+>", "(?:", ago_piece)  # repeated below: no group names
+        # the amount right before "ago": searched backwards from that word only
+        self.ago_amount = re.compile("(?:" + ago_piece + ")(?:(?:,? (?:and )?)(?:" + ago_piece + "))*(?: or so)? ?$")
+        # every time word in one trie; what each phrase means is looked up after a match
+        self.when_kind: dict[str, tuple] = {}
+        when_phrases: list[str] = []
+
+        def add(phrase: str, meaning: tuple) -> None:
+            when_phrases.append(phrase)
+            self.when_kind.setdefault(canonical(phrase), meaning)
+
+        for w in v.when_now:
+            add(w, ("now", True))
+        for w, (off, hm) in v.when_day_parts.items():
+            add(w, ("dp", (off, hm, canonical(w))))
+        for w, off in v.when_days.items():
+            add(w, ("day", off))
+        for w, day in v.weekdays.items():
+            for before in ("", "on ", "last ", "this past ", "past "):
+                for after in ("", "s"):
+                    add(before + w + after, ("wd", (day, before == "last ")))
+        for w, hm in v.when_parts.items():
+            for before in ("", "in the ", "at ", "during the ", "this ", "by "):
+                add(before + w, ("part", (hm, canonical(w))))
+        for w in v.ago_words:
+            add(w, ("ago", True))
+        self.when_words = re.compile(_words_re(when_phrases))
         ampm = r"(?:a\.?m\.?|p\.?m\.?|o'?clock)"
         at = r"(?:(?:at|around|about|by|@|~) ?)"
-        self.when = re.compile(
-            "|".join(
-                [
-                    r"(?P<ago>(?:" + ago_piece + r")(?:(?:,? (?:and )?)(?:" + ago_piece + r"))*"
-                    r"(?: or so)? (?:" + _trie(v.ago_words) + r")(?!\w))",
-                    r"(?P<now>" + _words_re(v.when_now) + ")",
-                    r"(?P<dp>" + _words_re(v.when_day_parts) + ")",
-                    r"(?P<day>" + _words_re(v.when_days) + ")",
-                    r"(?P<wd>(?<!\w)(?P<wdlast>last |this past |past )?(?:on )?" + _trie(v.weekdays) + r"s?(?!\w))",
-                    r"(?P<part>(?<!\w)(?:in the |at |during the |this |by )?" + _trie(v.when_parts) + r"(?!\w))",
-                    r"(?P<c1>(?<![\w.,:/])" + at + r"?(?P<c1h>[0-9]{1,2})(?:[:.](?P<c1m>[0-9]{2}))? ?"
-                    r"(?P<c1ap>" + ampm + r")(?!\w))",
-                    r"(?P<c2>(?<![\w.,:/])" + at + r"?(?P<c2h>[0-9]{1,2}):(?P<c2m>[0-9]{2})(?![0-9:]))",
-                    r"(?P<c3>(?<!\w)" + at + r"(?P<c3h>[0-9]{1,2})(?:[.h](?P<c3m>[0-9]{2}))?"
-                    r"(?![\w.,:/]| ?(?:" + ago_all + r"|of|out of|/)(?!\w)))",
-                ]
-            )
+        self.clock = re.compile(
+            r"(?P<c1>(?<![\w.,:/])" + at + r"?(?P<c1h>[0-9]{1,2})(?:[:.](?P<c1m>[0-9]{2}))? ?"
+            r"(?P<c1ap>" + ampm + r")(?!\w))"
+            r"|(?P<c2>(?<![\w.,:/])" + at + r"?(?P<c2h>[0-9]{1,2}):(?P<c2m>[0-9]{2})(?![0-9:]))"
+            r"|(?P<c3>(?<!\w)" + at + r"(?P<c3h>[0-9]{1,2})(?:[.h](?P<c3m>[0-9]{2}))?"
+            r"(?![\w.,:/]| ?(?:" + ago_all + r"|of|out of|/)(?!\w)))"
         )
-        self.day_offset = {canonical(k): d for k, d in v.when_days.items()}
-        self.day_part = {canonical(k): dp for k, dp in v.when_day_parts.items()}
-        self.parts = {canonical(k): t for k, t in v.when_parts.items()}
-        self.part_in = re.compile(r"(?<!\w)(?:" + _trie(v.when_parts) + r")(?!\w)")
-        self.weekday_in = re.compile(r"(?<!\w)(" + _trie(v.weekdays) + r")")
-        self.weekday_no = {canonical(k): d for k, d in v.weekdays.items()}
+        # a cheap first look: a clock time needs one of these
+        clock_hints = ["am", "pm", "a.m", "p.m", "o'clock", "oclock", "at", "around", "about", "by"]
+        self.clock_hint = re.compile(_words_re(clock_hints) + r"|[0-9]:[0-9]|[0-9] ?[ap]|[@~]")
 
         # strength: "3/5", "7/10", "intensity 4", "mild"
         scales = "|".join(str(s) for s in sorted(v.intensity_scales, reverse=True))
+        self.intensity_word = re.compile(_words_re(v.intensity_words))
         self.intensity = re.compile(
             r"(?P<frac>(?<![\w.,/:])(?P<fn>[0-9]{1,2}) ?(?:/|out of|of) ?(?P<fd>" + scales + r")(?![\w.,/]))"
             r"|(?P<kw>(?<!\w)(?:" + _trie(v.intensity_keywords) + r")(?: of| is| was| at| =|:|#)? ?"
             r"(?P<kn>[0-9]{1,2})(?![\w.,]| ?(?:/|out of|of) ?[0-9]))"
-            r"|(?P<word>" + _words_re(v.intensity_words) + ")"
         )
-        self.intensity_word = {canonical(k): n for k, n in v.intensity_words.items()}
+        self.intensity_value = {canonical(k): n for k, n in v.intensity_words.items()}
 
     def region_phrases(self) -> list[str]:
         v = self.v
         return [s for r in v.regions.values() for s in r.synonyms] + list(v.body_words)
-
-
-def _ignore_re(phrase: str) -> str:
-    before, rest = phrase.split("[", 1)
-    word, after = rest.split("]", 1)
-    out = r"(?<=(?<!\w)" + re.escape(before) + ")" if before else r"(?<!\w)"
-    out += re.escape(word) + r"(?!\w)"
-    return out + ("(?=" + re.escape(after) + r"(?!\w))" if after else "")
 
 
 def _amount_re(number_words: str, long_units: str, all_units: str, fixed: str) -> str:
@@ -208,6 +225,7 @@ def _patterns(vocab: Vocabulary | None = None) -> _Patterns:
 # ---- reading ------------------------------------------------------------------------------------
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "–": "-", "—": "-", "−": "-"})
 _SPACE = re.compile(r"\s+")
+_DIGIT = re.compile("[0-9]")
 
 
 def _normalise(text: str) -> str:
@@ -219,6 +237,19 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
         if start < b and a < end:
             return False
     return True
+
+
+def _ignored(t: str, m: re.Match, contexts: dict[str, list[tuple[str, str]]]) -> bool:
+    start, end = m.span()
+    for before, after in contexts.get(m.group(0), ()):
+        b = start - len(before)
+        if before and not (b >= 0 and t.startswith(before, b) and (b == 0 or not t[b - 1].isalnum())):
+            continue
+        e = end + len(after)
+        if after and not (t.startswith(after, end) and (e == len(t) or not t[e].isalnum())):
+            continue
+        return True
+    return False
 
 
 def _number(p: _Patterns, token: str | None) -> float | None:
@@ -269,11 +300,16 @@ def _duration(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> int | No
     return None
 
 
-def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]], digits: bool) -> tuple[int | None, list]:
     number: int | None = None
     word: int | None = None
     spans = []
-    for m in p.intensity.finditer(text):
+    for m in p.intensity_word.finditer(text):
+        if _free(taken, m.start(), m.end()):
+            spans.append(m.span())
+            if word is None:
+                word = p.intensity_value.get(canonical(m.group(0)))
+    for m in p.intensity.finditer(text) if digits else ():
         if not _free(taken, m.start(), m.end()):
             continue
         spans.append(m.span())
@@ -285,8 +321,6 @@ def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[i
         elif kind == "kw" and number is None:
             n = int(m.group("kn"))
             number = n if 1 <= n <= 5 else 0
-        elif kind == "word" and word is None:
-            word = p.intensity_word.get(canonical(m.group("word")))
     if number is not None:
         return (number or None), spans
     return word, spans
@@ -315,20 +349,33 @@ def _ago(now: datetime, seconds: float) -> datetime:
 def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, int]]) -> tuple:
     """(occurred_at or None, spans read). With now=None the spans are still found."""
     spans: list[tuple[int, int]] = []
-    found: dict[str, re.Match] = {}
-    for m in p.when.finditer(text):
+    found: dict[str, object] = {}
+    for m in p.when_words.finditer(text):
         if not _free(taken, m.start(), m.end()):
             continue
-        spans.append(m.span())
-        kind = m.lastgroup or ""
-        kind = "clock" if kind in ("c1", "c2", "c3") else kind
-        found.setdefault(kind, m)
+        kind, value = p.when_kind.get(canonical(m.group(0)), ("", None))
+        if kind == "ago":
+            amount = p.ago_amount.search(text, max(0, m.start() - 48), m.start())
+            if amount is None:
+                continue
+            seconds = 0.0
+            for piece in p.ago_piece.finditer(text, amount.start(), m.start()):
+                seconds += _amount_s(p, piece, p.ago_unit_s) or 0
+            spans.append((amount.start(), m.end()))
+            value = seconds
+        else:
+            spans.append(m.span())
+        if kind:
+            found.setdefault(kind, value)
+    if _DIGIT.search(text) and p.clock_hint.search(text):
+        for m in p.clock.finditer(text):
+            if _free(taken, m.start(), m.end()) and _free(spans, m.start(), m.end()):
+                spans.append(m.span())
+                found.setdefault("clock", m)
     if now is None or not found:
         return None, spans
     if "ago" in found:
-        seconds = 0.0
-        for piece in p.ago_piece.finditer(text, *found["ago"].span()):
-            seconds += _amount_s(p, piece, p.ago_unit_s) or 0
+        seconds = found["ago"]
         if not 0 < seconds <= p.v.max_days_ago * 86400:
             return None, spans
         return _ago(now, seconds), spans
@@ -337,24 +384,18 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
     day_off: int | None = None
     part: tuple[int, int] | None = None
     part_name = ""
-    if (m := found.get("dp")) is not None:
-        day_off, part = p.day_part[canonical(m.group("dp"))]
-        part_name = canonical(m.group("dp"))
-    if (m := found.get("day")) is not None and day_off is None:
-        day_off = p.day_offset.get(canonical(m.group("day")))
-    if (m := found.get("part")) is not None and part is None:
-        name = p.part_in.search(m.group("part"))
-        if name:
-            part_name = canonical(name.group(0))
-            part = p.parts.get(part_name)
+    if "dp" in found:
+        day_off, part, part_name = found["dp"]
+    if "day" in found and day_off is None:
+        day_off = found["day"]
+    if "part" in found and part is None:
+        part, part_name = found["part"]
     weekday = None
-    if (m := found.get("wd")) is not None and day_off is None:
-        wd = p.weekday_in.search(m.group("wd"))
-        weekday = p.weekday_no.get(canonical(wd.group(1))) if wd else None
-        if weekday is not None:
-            day_off = -((today.weekday() - weekday) % 7)
-            if day_off == 0 and m.group("wdlast"):
-                day_off = -7
+    if "wd" in found and day_off is None:
+        weekday, last = found["wd"]
+        day_off = -((today.weekday() - weekday) % 7)
+        if day_off == 0 and last:
+            day_off = -7
 
     clock = found.get("clock")
     if clock is not None:
@@ -415,12 +456,12 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
 def _scan(text: str, now: datetime | None) -> ParsedTwitch:
     p = _patterns()
     t = _normalise(text)
-    ignored = [m.span() for m in p.ignore.finditer(t)]
+    ignored = [m.span() for m in p.ignore.finditer(t) if _ignored(t, m, p.ignore_contexts)]
 
     # triggers first: "dry eyes" is eye strain (not the eyelid), "4 hours of sleep" not a duration
     found: set[str] = set()
     taken: list[tuple[int, int]] = []
-    for tid, below, pattern in p.numbered:
+    for tid, below, pattern in p.numbered if p.numbered_hint.search(t) else ():
         for m in pattern.finditer(t):
             if _free(ignored, *m.span()):
                 taken.append(m.span())
@@ -439,7 +480,7 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
 
     occurred_at, spans = _when(p, t, now, taken)
     taken += spans
-    intensity, spans = _intensity(p, t, taken)
+    intensity, spans = _intensity(p, t, taken, _DIGIT.search(t) is not None)
     taken += spans
     duration_s = _duration(p, t, taken)
 

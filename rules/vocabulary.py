@@ -100,7 +100,10 @@ class Vocabulary:
 def canonical(phrase: str) -> str:
     """The form two spellings of one phrase share: lower case, no spaces, hyphens or
     apostrophes, and "the/your/his/her" read as "my"."""
-    return _DETERMINER.sub("my", phrase.lower()).translate(_SEPARATORS)
+    phrase = phrase.lower()
+    if " " not in phrase and "-" not in phrase and "'" not in phrase:
+        return phrase  # the common case, kept cheap: the parser calls this for every word it reads
+    return _DETERMINER.sub("my", phrase).translate(_SEPARATORS)
 
 
 @lru_cache(maxsize=8)
