@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 4000  # a report is a line or two; longer text is read up to here (bounded cost)
 BODY_WORD = "(body word)"
+# "in the evening" said at 18:30 (evening assumed to be 19:00) is this evening, under way: now
+PART_UNDER_WAY_S = 3 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,7 +448,7 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
     if _after(at, now):
         if weekday is not None:
             at = _local(tz, today + timedelta(days=(day_off or 0) - 7), *hm)
-        elif not stated_day:
+        elif not stated_day and (clock is not None or at.timestamp() - now.timestamp() > PART_UNDER_WAY_S):
             at = _local(tz, today - timedelta(days=1), *hm)
         else:
             at = now  # "tonight" said before the night began: now
