@@ -144,7 +144,7 @@ class _Patterns:
             + r"))"
             + _NOT_LETTER
         )
-        self.duration_tail = re.compile(r"([0-9]{2})(?![\w.,:/])")
+        self.duration_tail = re.compile(r"([0-9]{2})(?!\w|[.,:/][0-9])")
 
         # times: "2h ago", "yesterday at 9pm", "this morning", "last night", "at 7:30"
         ago_units = {**v.ago_units, **v.duration_units, **v.duration_short_units}
@@ -186,8 +186,8 @@ class _Patterns:
             r"(?P<c1>(?<![\w.,:/])" + at + r"?(?P<c1h>[0-9]{1,2})(?:[:.](?P<c1m>[0-9]{2}))? ?"
             r"(?P<c1ap>" + ampm + r")(?!\w))"
             r"|(?P<c2>(?<![\w.,:/])" + at + r"?(?P<c2h>[0-9]{1,2}):(?P<c2m>[0-9]{2})(?![0-9:]))"
-            r"|(?P<c3>(?<!\w)" + at + r"(?P<c3h>[0-9]{1,2})(?:[.h](?P<c3m>[0-9]{2}))?"
-            r"(?![\w.,:/]| ?(?:" + ago_all + r"|of|out of|/)(?!\w)))"
+            r"|(?P<c3>(?<!\w)(?:at|around|@) ?(?P<c3h>[0-9]{1,2})(?:[.h](?P<c3m>[0-9]{2}))?"
+            r"(?!\w|[.,:/][0-9]| ?(?:" + ago_all + r"|of|out of|/)(?!\w)))"
         )
         # a cheap first look: a clock time needs one of these
         clock_hints = ["am", "pm", "a.m", "p.m", "o'clock", "oclock", "at", "around", "about", "by"]
@@ -197,9 +197,9 @@ class _Patterns:
         scales = "|".join(str(s) for s in sorted(v.intensity_scales, reverse=True))
         self.intensity_word = re.compile(_words_re(v.intensity_words))
         self.intensity = re.compile(
-            r"(?P<frac>(?<![\w.,/:])(?P<fn>[0-9]{1,2}) ?(?:/|out of|of) ?(?P<fd>" + scales + r")(?![\w.,/]))"
+            r"(?P<frac>(?<![\w.,/:])(?P<fn>[0-9]{1,2}) ?(?:/|out of|of) ?(?P<fd>" + scales + r")(?!\w|[.,/][0-9]))"
             r"|(?P<kw>(?<!\w)(?:" + _trie(v.intensity_keywords) + r")(?: of| is| was| at| =|:|#)? ?"
-            r"(?P<kn>[0-9]{1,2})(?![\w.,]| ?(?:/|out of|of) ?[0-9]))"
+            r"(?P<kn>[0-9]{1,2})(?!\w|[.,][0-9]| ?(?:/|out of|of) ?[0-9]))"
         )
         self.intensity_value = {canonical(k): n for k, n in v.intensity_words.items()}
 
