@@ -27,6 +27,11 @@ MESSAGES = {
         "2h ago right thigh for an hour, strength 3",
         "didn't sleep, eyelid flickering again",
     ],
+    "60-char report": [
+        "2h ago right thigh for an hour, strength 3, after coffee again",
+        "left eyelid twitching 2 min this morning, slept badly, 3/5",
+        "both calves jumping half a minute after the gym and 3 espressos",
+    ],
     "not a report": [
         "hello",
         "what is ALS?",
@@ -69,7 +74,7 @@ def main() -> None:
         rate, us, _ = measure(texts, args.seconds, now)
         chars = sum(map(len, texts)) / len(texts)
         print(f"{kind:<26}{rate:>12,.0f}{us:>12.1f}{chars:>11.0f}")
-        key = kind.split(" (")[0].replace(" ", "_")
+        key = kind.split(" (")[0].replace(" ", "_").replace("-", "_")
         figures[f"{key}_parses_per_s"] = round(rate)
         figures[f"{key}_us"] = round(us, 1)
     print(f"first parse (load + compile): {load_ms:.0f} ms")
