@@ -191,7 +191,8 @@ class _Patterns:
         )
         # a cheap first look: a clock time needs one of these
         clock_hints = ["am", "pm", "a.m", "p.m", "o'clock", "oclock", "at", "around", "about", "by"]
-        self.clock_hint = re.compile(_words_re(clock_hints) + r"|[0-9]:[0-9]|[0-9] ?[ap]|[@~]")
+        self.clock_hint = re.compile(_words_re(clock_hints))
+        self.clock_ampm = re.compile(r"[0-9] ?[ap]\.?m")
 
         # strength: "3/5", "7/10", "intensity 4", "mild"
         scales = "|".join(str(s) for s in sorted(v.intensity_scales, reverse=True))
@@ -201,6 +202,7 @@ class _Patterns:
             r"|(?P<kw>(?<!\w)(?:" + _trie(v.intensity_keywords) + r")(?: of| is| was| at| =|:|#)? ?"
             r"(?P<kn>[0-9]{1,2})(?!\w|[.,][0-9]| ?(?:/|out of|of) ?[0-9]))"
         )
+        self.intensity_hint = re.compile(_words_re(v.intensity_keywords))
         self.intensity_value = {canonical(k): n for k, n in v.intensity_words.items()}
 
     def region_phrases(self) -> list[str]:
@@ -231,7 +233,14 @@ _DIGIT = re.compile("[0-9]")
 
 
 def _normalise(text: str) -> str:
-    return _SPACE.sub(" ", text[:MAX_CHARS].lower().translate(_TYPOGRAPHY))
+    text = text[:MAX_CHARS].lower()
+    if not text.isascii():
+        return _SPACE.sub(" ", text.translate(_TYPOGRAPHY))
+    if "`" in text:
+        text = text.replace("`", "'")
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
+        text = _SPACE.sub(" ", text)
+    return text
 
 
 def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -311,6 +320,7 @@ def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]], digits: bo
             spans.append(m.span())
             if word is None:
                 word = p.intensity_value.get(canonical(m.group(0)))
+    digits = digits and ("/" in text or " of" in text or p.intensity_hint.search(text) is not None)
     for m in p.intensity.finditer(text) if digits else ():
         if not _free(taken, m.start(), m.end()):
             continue
@@ -369,7 +379,9 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
             spans.append(m.span())
         if kind:
             found.setdefault(kind, value)
-    if _DIGIT.search(text) and p.clock_hint.search(text):
+    if _DIGIT.search(text) and (
+        ":" in text or "@" in text or "~" in text or p.clock_ampm.search(text) or p.clock_hint.search(text)
+    ):
         for m in p.clock.finditer(text):
             if _free(taken, m.start(), m.end()) and _free(spans, m.start(), m.end()):
                 spans.append(m.span())
