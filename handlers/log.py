@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rules.parser import match_region, match_side, match_triggers, parse_duration, parse_intensity, parse_twitch
-from rules.vocabulary import load_vocabulary
-
 from bot.messages import Choice, Reply
 from handlers.base import Command, Context, expired
 from handlers.format import describe_entry, local_stamp, twitch_summary
+from rules.parser import (
+    match_region,
+    match_side,
+    match_triggers,
+    parse_duration,
+    parse_intensity,
+    parse_twitch,
+    says_no_trigger,
+)
+from rules.vocabulary import load_vocabulary
 
 FLOW = "log"
 CANCEL = Choice("log:cancel", "Cancel")
@@ -121,7 +128,7 @@ def _fields_from_text(ctx: Context, text: str, fields: dict[str, Any] | None = N
         fields["side"] = parsed.side
     if parsed.duration_s is not None and "duration_s" not in fields:
         fields["duration_s"] = parsed.duration_s
-    if parsed.triggers and fields.get("triggers") is None:
+    if fields.get("triggers") is None and (parsed.triggers or says_no_trigger(text)):
         fields["triggers"] = list(parsed.triggers)
     if parsed.intensity is not None and "intensity" not in fields:
         fields["intensity"] = parsed.intensity

@@ -105,7 +105,7 @@ async def name(ctx: Context) -> list[Reply]:
     """Tell Flicker your first name, for the report you bring to a doctor"""
     given = " ".join(ctx.args.split())
     if not given:
-        current = f"I have \"{ctx.user.first_name}\". " if ctx.user.first_name else ""
+        current = f'I have "{ctx.user.first_name}". ' if ctx.user.first_name else ""
         return [Reply(f"{current}Send your first name like this: /name Anna. /name - removes it.")]
     if given == "-":
         await ctx.store.set_first_name(ctx.user, None)

@@ -589,3 +589,17 @@ def match_side(text: str) -> str | None:
 
 def match_triggers(text: str) -> tuple[str, ...]:
     return _safe(text, None).triggers
+
+
+@lru_cache(maxsize=1)
+def _no_trigger_re() -> re.Pattern[str]:
+    phrases = sorted(load_vocabulary().no_trigger, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else re.compile("(?!)")
+
+
+def says_no_trigger(text: str) -> bool:
+    """True when the person says there was no trigger: the trigger question is answered."""
+    try:
+        return _no_trigger_re().search(_normalise(str(text)[:MAX_CHARS])) is not None
+    except Exception:  # never let a parser bug reach the person
+        return False

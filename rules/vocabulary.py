@@ -83,6 +83,7 @@ class Vocabulary:
     twitch_words: tuple[str, ...]
     cues: tuple[str, ...]
     question_words: tuple[str, ...]
+    no_trigger: tuple[str, ...] = ()  # "no trigger", "out of nowhere": triggers answered, none
 
     def region_label(self, region_id: str) -> str:
         region = self.regions.get(region_id)
@@ -304,4 +305,5 @@ def _build(data: dict[str, Any], where: str) -> Vocabulary:
         twitch_words=_words(report.get("twitch_words", []), where),
         cues=_words(report.get("cues", []), where),
         question_words=_words(report.get("question_words", []), where),
+        no_trigger=_words(data.get("no_trigger", {}).get("phrases", []), where),
     )

@@ -219,3 +219,8 @@ async def test_first_name_is_kept_for_reports_and_can_be_removed(chat, store):
     assert "/name Anna" in chat.text and user.first_name == "Anna"
     await chat.send("/name -")
     assert user.first_name is None
+
+
+async def test_saying_there_was_no_trigger_answers_that_question(chat, store):
+    await chat.send("/log left thumb 10s, no trigger")
+    assert "Saved #" in chat.text and "no trigger noted" in chat.text
