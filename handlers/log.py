@@ -9,6 +9,7 @@ from bot.messages import Choice, Reply
 from handlers.base import Command, Context, expired
 from handlers.format import describe_entry, local_stamp, twitch_summary
 from rules.parser import (
+    ParsedTwitch,
     match_region,
     match_side,
     match_triggers,
@@ -118,10 +119,12 @@ async def _save(ctx: Context, fields: dict[str, Any]) -> list[Reply]:
     return [saved, *await ctx.engine.emit("entry_saved", ctx, entry)]
 
 
-def _fields_from_text(ctx: Context, text: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def _fields_from_text(
+    ctx: Context, text: str, fields: dict[str, Any] | None = None, parsed: ParsedTwitch | None = None
+) -> dict[str, Any]:
     """Merge what a line of text says into fields, never overwriting what was already given."""
     fields = dict(fields or {})
-    parsed = parse_twitch(text, ctx.local_now())
+    parsed = parsed or parse_twitch(text, ctx.local_now())
     if parsed.region and not fields.get("region"):
         fields["region"] = parsed.region
     if parsed.side and "side" not in fields:
@@ -154,9 +157,10 @@ async def free_text(ctx: Context) -> list[Reply] | None:
     if not ctx.incoming.private:
         return None
     text = ctx.args[:1000]
-    if not parse_twitch(text, ctx.local_now()).is_twitch_report:
+    parsed = parse_twitch(text, ctx.local_now())
+    if not parsed.is_twitch_report:
         return None
-    fields = _fields_from_text(ctx, text)
+    fields = _fields_from_text(ctx, text, parsed=parsed)
     fields["text"] = text
     return await _advance(ctx, fields, guided=False)
 
