@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 
 from bot.config import Settings
@@ -77,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("health", help="exit 0 if the database answers and the scheduler ticked recently")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    setup_logging(settings, stream=sys.stderr)
+    # The console is a conversation: only warnings interrupt it, unless a level was asked for.
+    quiet = args.command in ("console", "health") and "FLICKER_LOG_LEVEL" not in os.environ
+    setup_logging(settings, stream=sys.stderr, level="WARNING" if quiet else None)
     if args.command == "console":
         return asyncio.run(console_main(args, settings))
     if args.command == "run":

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from bot.clock import Clock, SystemClock
 from bot.messages import Incoming, Reply
 from bot.store import Store, StoreError, User
+from bot.timezones import zone_label
 from handlers.base import (
     CONVERSATION_TTL,
     ChoiceHandler,
@@ -215,7 +216,7 @@ class Engine:
     def _first_contact(self, user: User) -> Reply:
         return Reply(
             "Hi, I'm Flicker: I keep a private journal of your twitches and say how soon to see a doctor. "
-            f"I am not a doctor, and what I say is not a diagnosis. I am using the time zone {user.timezone}; "
+            f"I am not a doctor, and what I say is not a diagnosis. I am using the time zone {zone_label(user.timezone)}; "
             "/timezone changes it, /start tells you more.",
             private=False,
         )
