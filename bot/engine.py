@@ -216,8 +216,8 @@ class Engine:
     def _first_contact(self, user: User) -> Reply:
         return Reply(
             "Hi, I'm Flicker: I keep a private journal of your twitches and say how soon to see a doctor. "
-            f"I am not a doctor, and what I say is not a diagnosis. I am using the time zone {zone_label(user.timezone)}; "
-            "/timezone changes it, /start tells you more.",
+            "I am not a doctor, and what I say is not a diagnosis. "
+            f"I am using the time zone {zone_label(user.timezone)}; /timezone changes it, /start tells you more.",
             private=False,
         )
 
