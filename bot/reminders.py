@@ -149,14 +149,48 @@ def default_rows(kind: str, wake: int, bedtime: int, weekday: int | None = None)
 
 
 def upsert_kind(
-    conn: sqlite3.Connection, user_id: int, kind: str, rows: list[tuple[int, int, int | None]], enabled: bool = True
+    conn: sqlite3.Connection,
+    user_id: int,
+    kind: str,
+    rows: list[tuple[int, int, int | None]],
+    enabled: bool = True,
+    custom: bool = False,
 ) -> None:
     """Put a kind's rows in place (replacing its slots); next_due is set by reschedule()."""
-    conn.execute("DELETE FROM reminders WHERE user_id = ? AND kind = ? AND once = 0", (user_id, kind))
+    conn.execute("DELETE FROM reminders WHERE user_id = ? AND kind = ?", (user_id, kind))
     conn.executemany(
-        "INSERT INTO reminders(user_id, kind, slot, minute, weekday, enabled) VALUES (?,?,?,?,?,?)",
-        [(user_id, kind, slot, m, wd, int(enabled)) for slot, m, wd in rows],
+        "INSERT INTO reminders(user_id, kind, slot, minute, weekday, enabled, custom) VALUES (?,?,?,?,?,?,?)",
+        [(user_id, kind, slot, m, wd, int(enabled), int(custom)) for slot, m, wd in rows],
     )
+
+
+def kind_state(conn: sqlite3.Connection, user_id: int, kind: str) -> tuple[bool, bool, int | None] | None:
+    """(enabled, custom, weekday) of a kind the person has, or None."""
+    row = conn.execute(
+        "SELECT max(enabled), max(custom), max(weekday) FROM reminders WHERE user_id = ? AND kind = ? AND once = 0",
+        (user_id, kind),
+    ).fetchone()
+    return None if row is None or row[0] is None else (bool(row[0]), bool(row[1]), row[2])
+
+
+def enable_defaults(
+    conn: sqlite3.Connection, user_id: int, kinds: list[str], wake: int, bedtime: int, weekday: int | None = None
+) -> None:
+    """Switch kinds on: times the person chose are kept, the others follow wake-up and bedtime."""
+    for kind in kinds:
+        state = kind_state(conn, user_id, kind)
+        if state is not None and state[1]:
+            set_kind_enabled(conn, user_id, kind, True)
+        else:
+            upsert_kind(conn, user_id, kind, default_rows(kind, wake, bedtime, weekday))
+
+
+def relayout(conn: sqlite3.Connection, user_id: int, wake: int, bedtime: int) -> None:
+    """After a new wake-up time or bedtime: move every kind whose times were not chosen by hand."""
+    for kind in load_reminder_rules().kinds:
+        state = kind_state(conn, user_id, kind)
+        if state is not None and not state[1]:
+            upsert_kind(conn, user_id, kind, default_rows(kind, wake, bedtime, state[2]), enabled=state[0])
 
 
 def set_kind_enabled(conn: sqlite3.Connection, user_id: int, kind: str, enabled: bool) -> int:

@@ -9,6 +9,7 @@ CREATE TABLE reminders (
     minute      INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 1439),  -- local time of day
     weekday     INTEGER CHECK (weekday IS NULL OR weekday BETWEEN 0 AND 6),  -- weekly ones: 0 = Monday
     enabled     INTEGER NOT NULL DEFAULT 1,
+    custom      INTEGER NOT NULL DEFAULT 0,  -- 1: the person chose the time (a new bedtime leaves it)
     once        INTEGER NOT NULL DEFAULT 0,  -- 1: a snoozed copy, sent once at next_due
     next_due    INTEGER                      -- unix seconds, UTC; NULL when off
 );
