@@ -132,7 +132,7 @@ def reschedule(conn: sqlite3.Connection, user_id: int, tz: str, now_ts: int) -> 
     ).fetchall()
     conn.executemany(
         "UPDATE reminders SET next_due = ? WHERE id = ?",
-        [(next_due_ts(m, wd, tz, after - 1), rid) for rid, m, wd in rows],
+        [(next_due_ts(m, wd, tz, after), rid) for rid, m, wd in rows],
     )
     conn.execute("UPDATE reminders SET next_due = NULL WHERE user_id = ? AND enabled = 0", (user_id,))
     if row and row[0] and row[0] > now_ts:  # paused: a pending snooze would break the pause

@@ -28,6 +28,7 @@ from bot.timezones import zone_label
 from handlers.base import Command, Context, expired
 from rules.reminders import KIND_ORDER, bad_time_answer, clock_words, load_reminder_rules, parse_clock
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAILY_KINDS = [k for k in KIND_ORDER if k != "checkin"]
 SETUP = "remsetup"  # flow: asking wake-up time, then bedtime
 TIMES = "remtimes"  # flow: typing new times for one kind
@@ -114,6 +115,8 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
             continue
         on = rows[0].enabled
         times = ", ".join(clock_words(r.minute) for r in rows)
+        if rows[0].weekday is not None:
+            times = f"{WEEKDAYS[rows[0].weekday]}s {times}"
         lines.append(f"- {_label(kind)}: {times}{'' if on else ' (off)'}")
         opts.append(Choice(f"rset:tog:{kind}", f"{'Turn off' if on else 'Turn on'} {_label(kind).lower()}"))
         if kind != "checkin":
