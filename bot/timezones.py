@@ -78,6 +78,8 @@ def _zones_with_offset(sign: str, hours: int, minutes: int) -> tuple[str, ...]:
 
 
 def zone_label(zone: str) -> str:
+    if zone in ("Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "UTC", "GMT"):
+        return "UTC"
     if zone.startswith("Etc/GMT"):
         offset = zone[len("Etc/GMT") :]
         flipped = offset.replace("-", "+") if offset.startswith("-") else offset.replace("+", "-")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rules.vocabulary import load_vocabulary
-
 from bot.store import Entry
+from rules.vocabulary import load_vocabulary
 
 SIDE_WORDS = {"left": "left", "right": "right", "both": "both sides"}
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.messages import Choice, Reply
+from bot.timezones import zone_label
 from handlers.base import Command, Context, expired
 from handlers.format import describe_entry
 
@@ -101,9 +102,8 @@ async def journal(ctx: Context) -> list[Reply]:
             )
         ]
     now_local = ctx.local_now()
-    head = (
-        f"Your last {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, newest first ({ctx.user.timezone} time):"
-    )
+    plural = "entry" if len(entries) == 1 else "entries"
+    head = f"Your last {len(entries)} {plural}, newest first ({zone_label(ctx.user.timezone)} time):"
     lines = [describe_entry(e, now_local) for e in entries]
     return [Reply("\n".join([head, *lines, "", "/delete ID removes one; /undo removes the last one you added."]))]
 

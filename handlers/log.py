@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rules.parser import match_region, match_side, match_triggers, parse_duration, parse_intensity, parse_twitch
-from rules.vocabulary import load_vocabulary
-
 from bot.messages import Choice, Reply
 from handlers.base import Command, Context, expired
 from handlers.format import describe_entry, local_stamp, twitch_summary
+from rules.parser import (
+    ParsedTwitch,
+    match_region,
+    match_side,
+    match_triggers,
+    parse_duration,
+    parse_intensity,
+    parse_twitch,
+    says_no_trigger,
+)
+from rules.vocabulary import load_vocabulary
 
 FLOW = "log"
 CANCEL = Choice("log:cancel", "Cancel")
@@ -111,17 +119,19 @@ async def _save(ctx: Context, fields: dict[str, Any]) -> list[Reply]:
     return [saved, *await ctx.engine.emit("entry_saved", ctx, entry)]
 
 
-def _fields_from_text(ctx: Context, text: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def _fields_from_text(
+    ctx: Context, text: str, fields: dict[str, Any] | None = None, parsed: ParsedTwitch | None = None
+) -> dict[str, Any]:
     """Merge what a line of text says into fields, never overwriting what was already given."""
     fields = dict(fields or {})
-    parsed = parse_twitch(text, ctx.local_now())
+    parsed = parsed or parse_twitch(text, ctx.local_now())
     if parsed.region and not fields.get("region"):
         fields["region"] = parsed.region
     if parsed.side and "side" not in fields:
         fields["side"] = parsed.side
     if parsed.duration_s is not None and "duration_s" not in fields:
         fields["duration_s"] = parsed.duration_s
-    if parsed.triggers and fields.get("triggers") is None:
+    if fields.get("triggers") is None and (parsed.triggers or says_no_trigger(text)):
         fields["triggers"] = list(parsed.triggers)
     if parsed.intensity is not None and "intensity" not in fields:
         fields["intensity"] = parsed.intensity
@@ -147,9 +157,10 @@ async def free_text(ctx: Context) -> list[Reply] | None:
     if not ctx.incoming.private:
         return None
     text = ctx.args[:1000]
-    if not parse_twitch(text, ctx.local_now()).is_twitch_report:
+    parsed = parse_twitch(text, ctx.local_now())
+    if not parsed.is_twitch_report:
         return None
-    fields = _fields_from_text(ctx, text)
+    fields = _fields_from_text(ctx, text, parsed=parsed)
     fields["text"] = text
     return await _advance(ctx, fields, guided=False)
 

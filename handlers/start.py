@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.messages import Choice, Reply
-from bot.timezones import resolve_timezone, zone_label
+from bot.timezones import is_valid, resolve_timezone, zone_label
 from handlers.base import Command, Context, expired
+from rules.parser import parse_twitch
 
 INTRO = (
     "Hi, I'm Flicker. I help you keep track of muscle twitches, calmly.\n\n"
@@ -83,6 +84,10 @@ async def _apply(ctx: Context, zone: str) -> list[Reply]:
 
 
 async def on_text(ctx: Context) -> list[Reply] | None:
+    if resolve_timezone(ctx.args).zone is None and parse_twitch(ctx.args, ctx.local_now()).is_twitch_report:
+        # They moved on to telling me about a twitch: keep the zone and let the logger have it.
+        await ctx.end_flow()
+        return None
     return await _set_from_text(ctx, ctx.args)
 
 
@@ -91,13 +96,10 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if action == "cancel":
         await ctx.end_flow()
         return [Reply(f"Keeping {zone_label(ctx.user.timezone)}. /timezone changes it any time.")]
-    if action in ("keep", "set") and zone:
+    if action in ("keep", "set") and zone and is_valid(zone):
         if not ctx.in_flow("timezone") and action == "keep":
             return expired("/timezone")
-        answer = resolve_timezone(zone)
-        if answer.zone is None:
-            return expired("/timezone")
-        return await _apply(ctx, answer.zone)
+        return await _apply(ctx, zone)
     return expired("/timezone")
 
 
@@ -105,7 +107,7 @@ async def name(ctx: Context) -> list[Reply]:
     """Tell Flicker your first name, for the report you bring to a doctor"""
     given = " ".join(ctx.args.split())
     if not given:
-        current = f"I have \"{ctx.user.first_name}\". " if ctx.user.first_name else ""
+        current = f'I have "{ctx.user.first_name}". ' if ctx.user.first_name else ""
         return [Reply(f"{current}Send your first name like this: /name Anna. /name - removes it.")]
     if given == "-":
         await ctx.store.set_first_name(ctx.user, None)

@@ -219,3 +219,21 @@ async def test_first_name_is_kept_for_reports_and_can_be_removed(chat, store):
     assert "/name Anna" in chat.text and user.first_name == "Anna"
     await chat.send("/name -")
     assert user.first_name is None
+
+
+async def test_saying_there_was_no_trigger_answers_that_question(chat, store):
+    await chat.send("/log left thumb 10s, no trigger")
+    assert "Saved #" in chat.text and "no trigger noted" in chat.text
+
+
+async def test_keep_machine_zone_and_moving_on_to_a_twitch_report(make_chat, engine):
+    engine.default_timezone["console"] = "Etc/UTC"
+    newbie = make_chat("newbie")
+    await newbie.send("/start")
+    assert "Keep UTC" in newbie.labels
+    await newbie.press("Keep UTC")
+    assert "Time zone set to UTC" in newbie.text
+    await newbie.send("/start")
+    await newbie.send("left eyelid twitching since this morning after 3 espressos")
+    assert "time zone" not in newbie.text.lower()
+    assert "How long" in newbie.text  # the logger took it, and asks only what is missing
