@@ -177,6 +177,9 @@ class ReminderScheduler:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
+        # APScheduler logs every run of the job at INFO: one line every few seconds is noise.
+        aps_log = logging.getLogger("apscheduler")
+        aps_log.setLevel(max(logging.WARNING, aps_log.getEffectiveLevel()))
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.add_job(
             self._tick_job,

@@ -78,7 +78,7 @@ async def _setup_answer(ctx: Context, step: str, minute: int) -> list[Reply]:
 
         return await begin_plan(ctx, settings)
     await switch_on(ctx, settings, DAILY_KINDS)
-    return [await overview(ctx, "Your daily reminders are on:\n")]
+    return [await overview(ctx, "Your daily reminders are on:")]
 
 
 async def switch_on(ctx: Context, settings: ReminderSettings, kinds: list[str], weekday: int | None = None) -> None:
