@@ -15,6 +15,7 @@ CREATE TABLE reminders (
 );
 CREATE INDEX reminders_due ON reminders(next_due) WHERE next_due IS NOT NULL;
 CREATE UNIQUE INDEX reminders_user_kind ON reminders(user_id, kind, slot) WHERE once = 0;
+CREATE INDEX reminders_user ON reminders(user_id);  -- /forget's cascade and per-person changes
 
 -- One row per reminder and due time, written before the send: never twice, never lost.
 CREATE TABLE deliveries (
