@@ -3,6 +3,6 @@
 Order matters only for FREE_TEXT priorities that tie.
 """
 
-from handlers import help, journal, log, privacy, start
+from handlers import help, journal, log, plan, privacy, reminder_messages, reminders, start
 
-MODULES = (start, log, journal, privacy, help)
+MODULES = (start, log, journal, privacy, help, reminders, reminder_messages, plan)

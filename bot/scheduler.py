@@ -1,0 +1,297 @@
+"""The reminder scheduler: one APScheduler job ticks; reminders are rows, not jobs.
+
+Each tick claims the due reminders in batches. One transaction per batch selects the rows
+with next_due <= now (an index), inserts a delivery row unique per (reminder, due time),
+and moves next_due to the next time in the person's zone. Then the batch's deliveries are
+marked 'sending' and handed to the platform senders through engine.deliver().
+
+What a restart or crash can and cannot do (the delivery row is the proof):
+- Died after the claim, before the hand-over (status 'claimed'): on the next start the
+  reminder is handed over once, if it is still within the grace period; else it expires.
+- Died during the send itself (status 'sending'): not sent again. We would rather miss one
+  nudge than send it twice; this window is the platform call alone.
+- Down for a while: a reminder that fell due less than the grace period ago is sent when
+  the bot is back; older ones are skipped to their next time (no burst of stale nudges).
+A platform answer that the person blocked the bot switches all their reminders off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.engine import Engine, RecipientUnavailable
+from bot.messages import Reply
+from bot.reminders import _zone, in_quiet, next_due_ts, switch_all_off
+from bot.store import to_ts
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+SEND_CONCURRENCY = 500
+KEEP_DELIVERIES_S = 3 * 86400
+CLEANUP_EVERY_S = 3600
+
+_SELECT_DUE = (
+    "SELECT r.id, r.user_id, r.kind, r.slot, r.minute, r.weekday, r.once, r.next_due, u.timezone, "
+    "s.quiet_start, s.quiet_end, p.status, p.started_at, p.caffeine_start "
+    "FROM reminders r JOIN users u ON u.id = r.user_id "
+    "LEFT JOIN reminder_settings s ON s.user_id = r.user_id "
+    "LEFT JOIN plans p ON p.user_id = r.user_id "
+    "WHERE r.next_due <= ? ORDER BY r.next_due LIMIT ?"
+)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """One reminder claimed for one due time: everything needed to word it."""
+
+    delivery_id: int
+    reminder_id: int
+    user_id: int
+    kind: str
+    slot: int
+    due_at: int  # unix seconds
+    tz: str
+    plan_status: str | None = None
+    plan_started: int | None = None
+    caffeine_start: int | None = None
+
+    @property
+    def local_due(self) -> datetime:
+        return datetime.fromtimestamp(self.due_at, UTC).astimezone(_zone(self.tz))
+
+
+Composer = Callable[[Engine, DueReminder], Awaitable[list[Reply]]]
+
+
+def _default_composer() -> Composer:
+    from handlers.reminder_messages import compose
+
+    return compose
+
+
+def claim_due(conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int) -> tuple[list[DueReminder], int, int]:
+    """Claim up to `limit` due reminders in this transaction.
+
+    Returns (claimed, rows looked at, skipped). Rows looked at < limit means nothing else is due.
+    """
+    rows = conn.execute(_SELECT_DUE, (now_ts, limit)).fetchall()
+    claimed: list[DueReminder] = []
+    moves: list[tuple[int | None, int]] = []
+    finished: list[tuple[int]] = []
+    skipped = 0
+    cache: dict[tuple, int] = {}
+    oldest_ok = now_ts - grace_s
+    for rid, uid, kind, slot, minute, weekday, once, due, tz, q_start, q_end, p_status, p_start, p_caf in rows:
+        if once:
+            finished.append((rid,))
+            if due < oldest_ok:
+                skipped += 1
+                continue
+        else:
+            key = (minute, weekday, tz, now_ts)
+            nxt = cache.get(key)
+            if nxt is None:
+                nxt = cache[key] = next_due_ts(minute, weekday, tz, now_ts)
+            moves.append((nxt, rid))
+            if due < oldest_ok:  # missed by more than the grace period: the latest time still in it
+                key = (minute, weekday, tz, oldest_ok - 1)
+                latest = cache.get(key)
+                if latest is None:
+                    latest = cache[key] = next_due_ts(minute, weekday, tz, oldest_ok - 1)
+                if latest > now_ts:
+                    skipped += 1
+                    continue
+                due = latest
+        if q_start is not None and q_end is not None:
+            local = datetime.fromtimestamp(due, UTC).astimezone(_zone(tz))
+            if in_quiet(local.hour * 60 + local.minute, q_start, q_end):
+                skipped += 1
+                continue
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO deliveries(reminder_id, user_id, due_at) VALUES (?,?,?)", (rid, uid, due)
+        )
+        if cur.rowcount != 1:
+            continue  # already claimed once for this due time: never twice
+        claimed.append(DueReminder(cur.lastrowid, rid, uid, kind, slot, due, tz, p_status, p_start, p_caf))
+    if moves:
+        conn.executemany("UPDATE reminders SET next_due = ? WHERE id = ?", moves)
+    if finished:
+        conn.executemany("UPDATE reminders SET next_due = NULL, enabled = 0 WHERE id = ?", finished)
+    return claimed, len(rows), skipped
+
+
+def recover_claimed(conn: sqlite3.Connection, now_ts: int, grace_s: int) -> list[DueReminder]:
+    """Claims a previous run wrote but never handed over: still-fresh ones come back, older ones expire."""
+    conn.execute(
+        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ?", (now_ts - grace_s,)
+    )
+    rows = conn.execute(
+        "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, p.started_at, "
+        "p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
+        "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
+        "WHERE d.status = 'claimed' ORDER BY d.due_at"
+    ).fetchall()
+    conn.execute(  # a claim whose reminder is gone (switched off, erased) has nothing left to send
+        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' "
+        "AND reminder_id NOT IN (SELECT id FROM reminders)"
+    )
+    return [DueReminder(*r) for r in rows]
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        batch_size: int = BATCH_SIZE,
+        composer: Composer | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.clock = engine.clock
+        self.tick_seconds = max(1, settings.tick_seconds)
+        self.grace_s = max(0, settings.reminder_grace_minutes) * 60
+        self.batch_size = batch_size
+        self.composer = composer or _default_composer()
+        self.last_tick: datetime | None = None
+        self.tick_durations: list[float] = []  # seconds, most recent ticks (for the bench)
+        self._lock = asyncio.Lock()
+        self._recovered = False
+        self._last_cleanup = 0
+        self._aps = None
+        self._sem = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the one APScheduler job that ticks every settings.tick_seconds (needs a running loop)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        # APScheduler logs every run of the job at INFO: one line every few seconds is noise.
+        aps_log = logging.getLogger("apscheduler")
+        aps_log.setLevel(max(logging.WARNING, aps_log.getEffectiveLevel()))
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.add_job(
+            self._tick_job,
+            IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
+            id="reminders-tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        self._aps.start()
+
+    async def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        async with self._lock:  # let a tick in flight finish its hand-over and bookkeeping
+            pass
+
+    async def _tick_job(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.error("reminder tick failed")
+            log.debug("reminder tick failure", exc_info=True)
+
+    # ---- the tick --------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """Claim everything due now and hand it to the senders; returns how many were handed over."""
+        async with self._lock:
+            started = time.perf_counter()
+            now = self.clock.now()
+            now_ts = to_ts(now)
+            handed = 0
+            if not self._recovered:
+                recovered = await self.store.write(lambda conn: recover_claimed(conn, now_ts, self.grace_s))
+                self._recovered = True
+                if recovered:
+                    log.info("handing over %d reminders claimed before a restart", len(recovered))
+                    handed += await self._hand_over(recovered)
+            cleanup = now_ts - self._last_cleanup >= CLEANUP_EVERY_S
+            while True:
+                claimed, looked, skipped = await self.store.write(
+                    lambda conn, c=cleanup: self._claim_batch(conn, now_ts, c)
+                )
+                cleanup = False
+                if skipped:
+                    log.info("skipped %d reminders (missed beyond the grace period or in quiet hours)", skipped)
+                if claimed:
+                    handed += await self._hand_over(claimed)
+                if looked < self.batch_size:
+                    break
+            self.last_tick = now
+            self.tick_durations.append(time.perf_counter() - started)
+            del self.tick_durations[:-1000]
+            return handed
+
+    def _claim_batch(self, conn: sqlite3.Connection, now_ts: int, cleanup: bool) -> tuple[list, int, int]:
+        if cleanup:
+            self._last_cleanup = now_ts
+            conn.execute(
+                "DELETE FROM deliveries WHERE due_at < ? AND status != 'claimed'", (now_ts - KEEP_DELIVERIES_S,)
+            )
+            conn.execute("DELETE FROM reminders WHERE once = 1 AND next_due IS NULL")
+        conn.execute(
+            "INSERT INTO heartbeat(name, at) VALUES ('scheduler', ?) ON CONFLICT(name) DO UPDATE SET at = excluded.at",
+            (now_ts,),
+        )
+        return claim_due(conn, now_ts, self.grace_s, self.batch_size)
+
+    async def _hand_over(self, claimed: list[DueReminder]) -> int:
+        ids = [(d.delivery_id,) for d in claimed]
+        await self.store.write(
+            lambda conn: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
+        )
+        per_user: dict[int, list[DueReminder]] = defaultdict(list)
+        for d in claimed:
+            per_user[d.user_id].append(d)
+        outcomes = await asyncio.gather(*(self._send_one(uid, items) for uid, items in per_user.items()))
+        statuses: list[tuple[str, int]] = []
+        blocked: list[int] = []
+        handed = 0
+        for (uid, items), status in zip(per_user.items(), outcomes, strict=True):
+            statuses.extend((status, d.delivery_id) for d in items)
+            if status == "sent":
+                handed += len(items)
+            elif status == "blocked":
+                blocked.append(uid)
+
+        def record(conn: sqlite3.Connection) -> None:
+            conn.executemany("UPDATE deliveries SET status = ? WHERE id = ?", statuses)
+            for uid in blocked:
+                switch_all_off(conn, uid)
+
+        await self.store.write(record)
+        for uid in blocked:
+            log.warning("user %d cannot be reached (blocked the bot?): their reminders are now off", uid)
+        return handed
+
+    async def _send_one(self, user_id: int, items: list[DueReminder]) -> str:
+        async with self._sem:
+            try:
+                replies: list[Reply] = []
+                for d in items:
+                    replies.extend(await self.composer(self.engine, d))
+                if not replies:
+                    return "sent"  # nothing to say (e.g. a plan that already ended)
+                ok = await self.engine.deliver(user_id, replies)
+            except RecipientUnavailable:
+                return "blocked"
+            except Exception:
+                log.warning("a reminder for user %d could not be sent", user_id)
+                log.debug("send failure", exc_info=True)
+                return "failed"
+            return "sent" if ok else "unreachable"

@@ -1,0 +1,200 @@
+"""What a reminder says, its buttons, and the answers to them (stored as daily check-ins).
+
+Every reminder carries Snooze (1 hour) and Stop. Answer buttons name the local day they
+are about, so an old button still files its answer under the right day, and a very old
+one is answered as expired.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.messages import Choice, Reply
+from bot.reminders import apply, set_kind_enabled, snooze
+from bot.store import Store, User, from_ts, to_ts
+from handlers.base import Context, expired
+from rules.reminders import load_reminder_rules
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from bot.scheduler import DueReminder
+
+ANSWER_DAYS = 3  # answer buttons older than this many days have expired
+CUPS = ((0, "0"), (1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5"), (6, "6+"))
+SLEEP = ((4, "<5 h"), (5, "5 h"), (6, "6 h"), (7, "7 h"), (8, "8 h"), (9, "9 h"), (10, "10+ h"))
+STRESS = tuple((i, str(i)) for i in range(1, 6))
+GLASS_ML = 250
+
+
+def taper_target(start: int, day: int) -> int:
+    """Caffeine target on day `day` of the plan: steps down from `start` to the floor (SC-1)."""
+    plan = load_reminder_rules().plan
+    days, floor = int(plan["taper_days"]), int(plan.get("taper_floor_cups", 1))
+    if start <= floor:
+        return start
+    done = min(max(day, 0), days) / days
+    return max(floor, math.ceil(start - (start - floor) * done - 1e-9))
+
+
+def plan_day(started_ts: int, tz, on: date) -> int:
+    return (on - from_ts(started_ts).astimezone(tz).date()).days
+
+
+def _day_id(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _common(d: DueReminder) -> tuple[Choice, ...]:
+    return (Choice(f"rem:snz:{d.reminder_id}", "Snooze 1 h"), Choice(f"rem:stop:{d.kind}", "Stop these"))
+
+
+async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
+    """The message for one due reminder (the scheduler calls this for every delivery)."""
+    rules = load_reminder_rules()
+    kind = rules.kinds.get(d.kind)
+    if kind is None:
+        return []
+    local = d.local_due
+    today = local.date()
+    if d.kind == "checkin":
+        from handlers.plan import weekly_checkin
+
+        return await weekly_checkin(engine, d)
+    if d.kind == "hydration":
+        return [Reply(kind.text, (Choice(f"rem:glass:{_day_id(today)}", "Drank a glass"), *_common(d)))]
+    if d.kind == "caffeine":
+        text = kind.text
+        if d.plan_status == "active" and d.plan_started is not None and d.caffeine_start is not None:
+            target = taper_target(d.caffeine_start, plan_day(d.plan_started, local.tzinfo, today))
+            text += "\n" + kind.extra["taper"].format(
+                target=target, s="" if target == 1 else "s", start=d.caffeine_start
+            )
+        day = _day_id(today - timedelta(days=1))
+        return [Reply(text, (*(Choice(f"rem:cups:{day}:{n}", label) for n, label in CUPS), *_common(d)))]
+    if d.kind == "sleep":
+        day = _day_id(today)
+        return [Reply(kind.text, (*(Choice(f"rem:sleep:{day}:{n}", label) for n, label in SLEEP), *_common(d)))]
+    if d.kind == "stress":
+        tips = kind.extra["suggestions"]
+        text = kind.text.format(suggestion=tips[today.toordinal() % len(tips)])
+        text += "\nHow stressed do you feel today, from 1 (calm) to 5 (very)?"
+        day = _day_id(today)
+        return [Reply(text, (*(Choice(f"rem:stress:{day}:{n}", label) for n, label in STRESS), *_common(d)))]
+    if d.kind == "journal":
+        day = _day_id(today)
+        return [
+            Reply(
+                kind.text,
+                (
+                    Choice(f"rem:none:{day}", "None today"),
+                    Choice("log:start", "Log one"),
+                    Choice("rem:note", "Add a note"),
+                    *_common(d),
+                ),
+            )
+        ]
+    return [Reply(kind.text, _common(d))]
+
+
+# ---- answers ------------------------------------------------------------------------------
+def _parse_day(ctx: Context, raw: str) -> date | None:
+    try:
+        day = datetime.strptime(raw, "%Y%m%d").date()
+    except ValueError:
+        return None
+    age = (ctx.local_now().date() - day).days
+    return day if -1 <= age <= ANSWER_DAYS else None
+
+
+async def save_checkin(store: Store, user: User, day: date, kind: str, value: int, now: datetime, add=False) -> int:
+    """Store one daily answer; with add=True the value is added to the day's count. Returns the new value."""
+    sql = (
+        "INSERT INTO checkins(user_id, day, kind, value, updated_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(user_id, day, kind) DO UPDATE SET value = "
+        + ("checkins.value + excluded.value" if add else "excluded.value")
+        + ", updated_at = excluded.updated_at RETURNING value"
+    )
+    params = (user.id, day.isoformat(), kind, value, to_ts(now))
+    return await store.write(lambda conn: conn.execute(sql, params).fetchone()[0])
+
+
+async def on_choice(ctx: Context, payload: str) -> list[Reply]:
+    action, _, rest = payload.partition(":")
+    if action == "snz":
+        return await _snooze(ctx, rest)
+    if action == "stop":
+        return await _stop(ctx, rest)
+    if action == "note":
+        from handlers.journal import note
+
+        ctx.args = ""
+        return await note(ctx)
+    raw_day, _, raw_value = rest.partition(":")
+    day = _parse_day(ctx, raw_day)
+    if day is None:
+        return expired("/reminders")
+    when = "today" if day == ctx.local_now().date() else day.strftime("%a %-d %b")
+    if action == "glass":
+        n = await save_checkin(ctx.store, ctx.user, day, "glasses", 1, ctx.now, add=True)
+        litres = n * GLASS_ML / 1000
+        return [Reply(f"Counted: {n} glass{'es' if n != 1 else ''} {when} (about {litres:g} l of the 2 l goal, SC-2).")]
+    if action == "none":
+        return [Reply(f"Good to hear: no twitches {when}. Thanks for checking in.")]
+    if not raw_value.isdigit():
+        return expired("/reminders")
+    value = int(raw_value)
+    if action == "cups" and 0 <= value <= 6:
+        await save_checkin(ctx.store, ctx.user, day, "cups", value, ctx.now)
+        text = f"Noted: {value if value < 6 else '6 or more'} cup{'s' if value != 1 else ''} on {when}."
+        started = await ctx.store.write(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE plans SET caffeine_start = ? WHERE user_id = ? AND status = 'active' "
+                    "AND caffeine_start IS NULL",
+                    (value, ctx.user.id),
+                ).rowcount
+            )
+        )
+        if started and value > 1:
+            text += " Your plan steps down gradually from there over the next days (SC-1)."
+        return [Reply(text)]
+    if action == "sleep" and 4 <= value <= 10:
+        await save_checkin(ctx.store, ctx.user, day, "sleep_hours", value, ctx.now)
+        goal = "within" if 7 <= value <= 9 else "outside"
+        return [Reply(f"Noted: about {value} hours of sleep, {goal} the 7-9 hour goal (SC-3).")]
+    if action == "stress" and 1 <= value <= 5:
+        await save_checkin(ctx.store, ctx.user, day, "stress", value, ctx.now)
+        return [Reply(f"Noted: stress {value} of 5 {when}.")]
+    return expired("/reminders")
+
+
+async def _snooze(ctx: Context, raw: str) -> list[Reply]:
+    if not raw.isdigit():
+        return expired("/reminders")
+    minutes = load_reminder_rules().snooze_minutes
+    until = ctx.now + timedelta(minutes=minutes)
+    if not await snooze(ctx.store, ctx.user.id, int(raw), until):
+        return [Reply("That reminder is off now, so there is nothing to snooze. /reminders shows yours.")]
+    return [Reply(f"Snoozed: I'll remind you again at {until.astimezone(ctx.tz).strftime('%H:%M')}.")]
+
+
+async def _stop(ctx: Context, kind: str) -> list[Reply]:
+    rules = load_reminder_rules()
+    if kind not in rules.kinds:
+        return expired("/reminders")
+    await apply(ctx.store, ctx.user, ctx.now, lambda conn: set_kind_enabled(conn, ctx.user.id, kind, False))
+    return [Reply(f"{rules.kinds[kind].label} reminders are off. /reminders switches them back on.")]
+
+
+async def checkins_section(store: Store, user: User) -> list[dict]:
+    rows = await store.fetchall(
+        "SELECT day, kind, value FROM checkins WHERE user_id = ? ORDER BY day, kind", (user.id,)
+    )
+    return [{"day": r[0], "kind": r[1], "value": r[2]} for r in rows]
+
+
+CHOICES = {"rem": on_choice}
+EXPORT = {"checkins": checkins_section}
+PRIVACY = ["your answers to reminders (cups of coffee, glasses of water, hours slept, stress 1-5), by day"]
