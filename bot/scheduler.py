@@ -167,6 +167,8 @@ class ReminderScheduler:
         self.tick_durations: list[float] = []  # seconds, most recent ticks (for the bench)
         self._lock = asyncio.Lock()
         self._recovered = False
+        self._stopping = False
+        self._current: asyncio.Task | None = None
         self._last_cleanup = 0
         self._aps = None
         self._sem = asyncio.Semaphore(SEND_CONCURRENCY)
@@ -193,15 +195,25 @@ class ReminderScheduler:
         self._aps.start()
 
     async def stop(self) -> None:
+        self._stopping = True
+        for _ in range(3):  # a job the executor already queued starts, sees _stopping and returns
+            await asyncio.sleep(0)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
-        async with self._lock:  # let a tick in flight finish its hand-over and bookkeeping
-            pass
+        if self._current is not None and not self._current.done():
+            await self._current  # let a tick in flight finish its hand-over and bookkeeping
 
     async def _tick_job(self) -> None:
+        if self._stopping:
+            return
         try:
-            await self.tick()
+            # APScheduler cancels its job on shutdown; the tick itself runs on, shielded, so a
+            # claimed batch is always handed over and recorded (stop() waits for it).
+            self._current = asyncio.ensure_future(self.tick())
+            await asyncio.shield(self._current)
+        except asyncio.CancelledError:
+            pass
         except Exception:
             log.error("reminder tick failed")
             log.debug("reminder tick failure", exc_info=True)

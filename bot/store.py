@@ -173,6 +173,10 @@ class Store:
             def apply(conn: sqlite3.Connection, sql: str = sql, v: int = version, name: str = file.name) -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    # Another process may have applied it since we looked: the write lock decides.
+                    if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (v,)).fetchone():
+                        conn.execute("ROLLBACK")
+                        return
                     for statement in _split_sql(sql):
                         conn.execute(statement)
                     conn.execute(

@@ -22,7 +22,7 @@ def start_console(db: Path, user: str) -> subprocess.Popen:
         [sys.executable, "-m", "bot.cli", "console", "--json", "--user", user],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=open(db.with_name(f"{user}.err"), "w"),  # noqa: SIM115 - read when a test fails
         text=True,
         cwd=ROOT,
         env=env,
@@ -43,7 +43,7 @@ def test_kill_minus_9_during_a_burst_loses_no_acknowledged_entry(tmp_path):
         for p in procs:  # read some acknowledgements, then kill while more are in flight
             for _ in range(20):
                 line = p.stdout.readline()
-                assert line, "console exited early"
+                assert line, "console exited early: " + db.with_name(f"user{procs.index(p)}.err").read_text()[-2000:]
                 for reply in json.loads(line)["replies"]:
                     if m := re.match(r"Saved #(\d+)", reply["text"]):
                         acknowledged.add(int(m.group(1)))

@@ -100,3 +100,13 @@ async def test_full_disk_reports_failure_and_saves_nothing(store):
     with pytest.raises(StoreError):
         await store.add_entry(user.id, "note", START, "UTC", text="x" * 50_000, now=START)
     assert await store.entries(user.id) == []
+
+
+async def test_processes_starting_together_on_a_new_file_migrate_it_once(db_path):
+    import asyncio as aio
+
+    stores = await aio.gather(*(Store.open(db_path) for _ in range(4)))
+    rows = await stores[0].fetchall("SELECT version FROM schema_migrations")
+    for s in stores:
+        await s.close()
+    assert sorted(r[0] for r in rows) == sorted(migration_files())
