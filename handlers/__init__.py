@@ -1,8 +1,9 @@
 """The handler table: every flow module the engine serves, in one explicit list.
 
-Order matters only for FREE_TEXT priorities that tie.
+The order is the order of /help and of the platforms' command menus; FREE_TEXT handlers run
+by their own priority.
 """
 
-from handlers import help, journal, log, plan, privacy, reminder_messages, reminders, start
+from handlers import help, journal, log, plan, privacy, reminder_messages, reminders, start, summary
 
-MODULES = (start, log, journal, privacy, help, reminders, reminder_messages, plan)
+MODULES = (start, log, journal, summary, plan, reminders, reminder_messages, privacy, help)

@@ -1,0 +1,92 @@
+"""Charts as PNG bytes (matplotlib, Agg backend: no display). Sized for a phone screen:
+1080 px wide, large type. matplotlib is imported lazily so starting the bot stays fast;
+callers run these off the event loop (asyncio.to_thread)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+from bot.insights.stats import Summary, entry_day
+from rules.vocabulary import load_vocabulary
+
+GROUP_ORDER = ("face", "arms", "trunk", "legs")
+BLUE, GREY = "#3b6ea5", "#9aa5b1"
+
+
+def _pyplot():
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "flicker-matplotlib"))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "font.size": 15,
+            "axes.titlesize": 18,
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    return plt
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def summary_chart(s: Summary) -> bytes:
+    """Twitches per day, where, and time of day, in one tall image."""
+    plt = _pyplot()
+    vocab = load_vocabulary()
+    fig, (ax_days, ax_regions, ax_hours) = plt.subplots(3, 1, figsize=(7.2, 10.8), layout="constrained")
+    days = list(s.per_day)
+    ax_days.bar(range(len(days)), [s.per_day[d] for d in days], color=BLUE)
+    step = max(1, -(-len(days) // 6))
+    ax_days.set_xticks(range(0, len(days), step), [f"{d.day} {d:%b}" for d in days[::step]])
+    ax_days.set_title(f"Twitches per day, {s.period.label()}")
+    ax_days.yaxis.get_major_locator().set_params(integer=True)
+
+    regions = s.regions.most_common(8)
+    if regions:
+        labels = [vocab.region_label(r) if r != "unknown" else "Not given" for r, _ in regions][::-1]
+        ax_regions.barh(labels, [n for _, n in regions][::-1], color=BLUE)
+        ax_regions.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        ax_regions.text(0.5, 0.5, "No twitches logged", ha="center", va="center", transform=ax_regions.transAxes)
+        ax_regions.set_yticks([])
+    ax_regions.set_title("Where")
+
+    ax_hours.bar(range(24), [s.hours.get(h, 0) for h in range(24)], color=GREY)
+    ax_hours.set_xticks([0, 6, 12, 18, 23], ["0:00", "6:00", "12:00", "18:00", "23:00"])
+    ax_hours.set_title("Time of day (your local time)")
+    ax_hours.yaxis.get_major_locator().set_params(integer=True)
+    return _png(fig)
+
+
+def timeline_chart(s: Summary) -> bytes:
+    """Which body areas twitched on which day: shows whether it stays in one place or moves."""
+    plt = _pyplot()
+    vocab = load_vocabulary()
+    fig, ax = plt.subplots(figsize=(7.2, 3.6), layout="constrained")
+    first = s.period.first
+    for e in s.twitches:
+        group = vocab.group_of(e.region) if e.region else None
+        if group in GROUP_ORDER:
+            ax.scatter((entry_day(e) - first).days, GROUP_ORDER.index(group), s=90, color=BLUE, alpha=0.6)
+    ax.set_yticks(range(len(GROUP_ORDER)), [g.capitalize() for g in GROUP_ORDER])
+    ax.set_ylim(-0.6, len(GROUP_ORDER) - 0.4)
+    days = s.period.dates()
+    step = max(1, -(-len(days) // 6))
+    ax.set_xticks(range(0, len(days), step), [f"{d.day} {d:%b}" for d in days[::step]])
+    ax.set_xlim(-1, len(days))
+    ax.set_title("Body areas over time")
+    return _png(fig)

@@ -1,0 +1,88 @@
+"""The summary in words: it stands on its own for anyone who cannot see the chart."""
+
+from __future__ import annotations
+
+from bot.insights.patterns import Pattern
+from bot.insights.stats import PARTS_OF_DAY, Summary
+from handlers.format import duration_words
+from rules.vocabulary import load_vocabulary
+
+GROUP_ORDER = ("face", "arms", "trunk", "legs")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def regions_line(s: Summary) -> str:
+    vocab = load_vocabulary()
+    parts = []
+    for region, n in s.regions.most_common(6):
+        name = vocab.region_label(region).lower() if region != "unknown" else "place not given"
+        sides = ", ".join(f"{side} {k}" for side, k in s.sides[region].most_common() if side != "no side")
+        parts.append(f"{name} {n}" + (f" ({sides})" if sides else ""))
+    return "Where: " + "; ".join(parts) + "."
+
+
+def timeline_lines(s: Summary) -> list[str]:
+    """Region groups week by week, so spreading (or staying put) is visible in words."""
+    if not s.groups_by_week:
+        return []
+    weeks = sorted(s.groups_by_week)
+    lines = [
+        f"  week of {w.day} {w:%b}: {', '.join(g for g in GROUP_ORDER if g in s.groups_by_week[w])}" for w in weeks
+    ]
+    seen: set[str] = set()
+    grew = False
+    for w in weeks:
+        if seen and not s.groups_by_week[w] <= seen:
+            grew = True
+        seen |= s.groups_by_week[w]
+    if len(seen) == 1:
+        head = f"Body areas over time: always the same area ({next(iter(seen))})."
+        return [head] if len(weeks) == 1 else [head, *lines]
+    note = " New areas joined over time; /triage asks about spreading (RF-1)." if grew else ""
+    return [f"Body areas over time:{note}", *lines]
+
+
+def summary_text(s: Summary, patterns: list[Pattern]) -> str:
+    vocab = load_vocabulary()
+    days = s.period.days
+    head = f"Your last {days} days ({s.period.label()}): "
+    if s.count == 0:
+        before = f" (the {days} days before: {s.previous_count})" if s.previous_count else ""
+        lines = [head + f"no twitches logged{before}." + (f" {_plural(len(s.notes), 'note')}." if s.notes else "")]
+        return "\n".join(lines + ["Describe a twitch in one line whenever one happens; the summary fills in."])
+    trend = {
+        "more": "more than",
+        "fewer": "fewer than",
+        "about the same": "about the same as",
+    }.get(s.trend)
+    compare = f"; {trend} the {days} days before ({s.previous_count})" if trend else ""
+    if s.previous_count == 0:
+        compare = f"; none logged in the {days} days before"
+    lines = [
+        head + f"{_plural(s.count, 'twitch').replace('twitchs', 'twitches')}, {s.per_day_rate:.1f} a day{compare}."
+    ]
+    lines.append(regions_line(s))
+    if s.triggers:
+        noted = ", ".join(f"{vocab.trigger_label(t).lower()} {n}" for t, n in s.triggers.most_common(5))
+        lines.append(f"Possible triggers you noted: {noted}.")
+    else:
+        lines.append("No possible triggers noted.")
+    part, n = s.parts.most_common(1)[0]
+    others = ", ".join(f"{name} {s.parts[name]}" for name, _, _ in PARTS_OF_DAY if name != part and s.parts[name])
+    lines.append(f"When: mostly in the {part} ({n} of {s.count})" + (f"; {others}." if others else "."))
+    if s.avg_duration_s is not None:
+        lines.append(f"Average length: {duration_words(round(s.avg_duration_s))} ({s.timed} timed).")
+    if s.avg_intensity is not None:
+        lines.append(f"Average strength: {s.avg_intensity:.1f} of 5 ({s.rated} rated).")
+    busiest = max(s.per_day, key=lambda d: s.per_day[d])
+    lines.append(f"Busiest day: {busiest:%a} {busiest.day} {busiest:%b} ({s.per_day[busiest]}).")
+    lines += timeline_lines(s)
+    if patterns:
+        lines.append("Patterns (days compared, not causes):")
+        lines += [f"- {p.sentence()}" for p in patterns]
+    if s.notes:
+        lines.append(f"You also wrote {_plural(len(s.notes), 'note')}; /report includes them.")
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""/summary and /report: the journal turned into patterns, a chart, and a report for a doctor."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+
+from bot.insights.charts import summary_chart, timeline_chart
+from bot.insights.patterns import find_patterns
+from bot.insights.report import ReportData, build_pdf
+from bot.insights.stats import Period, Summary, entry_day, summarize, utc_window
+from bot.insights.text import summary_text
+from bot.messages import Attachment, Reply
+from handlers.base import Command, Context
+from handlers.privacy import build_export, journal_csv
+
+_DAYS = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?)?$")
+MAX_DAYS = 365
+
+
+def _n(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def parse_days(arg: str, default: int) -> int | None:
+    arg = arg.strip().lower()
+    if not arg:
+        return default
+    m = _DAYS.match(arg)
+    if not m:
+        return None
+    n = int(m.group(1)) * (7 if (m.group(2) or "d").startswith("w") else 1)
+    return n if 1 <= n <= MAX_DAYS else None
+
+
+async def _checkins(ctx: Context, period: Period) -> dict[date, dict[str, int]]:
+    rows = await ctx.store.fetchall(
+        "SELECT day, kind, value FROM checkins WHERE user_id = ? AND day BETWEEN ? AND ?",
+        (ctx.user.id, period.first.isoformat(), period.last.isoformat()),
+    )
+    out: dict[date, dict[str, int]] = {}
+    for day, kind, value in rows:
+        out.setdefault(date.fromisoformat(day), {})[kind] = value
+    return out
+
+
+def _triggers_by_day(s: Summary) -> dict[date, set[str]]:
+    out: dict[date, set[str]] = {}
+    for e in s.twitches:
+        out.setdefault(entry_day(e), set()).update(e.triggers)
+    return out
+
+
+async def _build(ctx: Context, days: int):
+    now_local = ctx.local_now()
+    period = Period.ending(now_local.date(), days)
+    since, until = utc_window(period, now_local)
+    entries = await ctx.store.entries(ctx.user.id, since=since, until=until, newest_first=False)
+    s = summarize(entries, period)
+    patterns = find_patterns(s.per_day, await _checkins(ctx, period), _triggers_by_day(s))
+    return s, patterns
+
+
+async def summary(ctx: Context) -> list[Reply]:
+    """See your twitches summed up with a chart, e.g. /summary 30d"""
+    days = parse_days(ctx.args, 7)
+    if days is None:
+        return [Reply(f"I can sum up 1 to {MAX_DAYS} days. For example: /summary, /summary 30d or /summary 90d")]
+    s, patterns = await _build(ctx, days)
+    replies = [Reply(summary_text(s, patterns))]
+    if s.count:
+        await ctx.progress("Drawing your chart...")
+        png = await asyncio.to_thread(summary_chart, s)  # rendering must not block other people
+        stamp = ctx.local_now().strftime("%Y-%m-%d")
+        replies.append(
+            Reply(
+                "Chart of the same numbers: twitches per day, where, and time of day.",
+                attachment=Attachment(f"flicker-summary-{stamp}.png", png, "image/png"),
+            )
+        )
+    return replies
+
+
+async def _plan(ctx: Context) -> dict | None:
+    row = await ctx.store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (ctx.user.id,))
+    if row is None:
+        return None
+    from bot.store import from_ts
+
+    days = await ctx.store.fetchone(
+        "SELECT count(DISTINCT day) FROM checkins WHERE user_id = ? AND day >= ?",
+        (ctx.user.id, from_ts(row[0]).astimezone(ctx.tz).date().isoformat()),
+    )
+    return {"status": row[1], "started": f"{from_ts(row[0]).astimezone(ctx.tz):%d %b %Y}", "checkin_days": days[0]}
+
+
+async def report(ctx: Context) -> list[Reply]:
+    """Get a PDF report to bring to your doctor, e.g. /report 90d"""
+    days = parse_days(ctx.args, 30)
+    if days is None:
+        return [Reply(f"A report can cover 1 to {MAX_DAYS} days. For example: /report or /report 90d")]
+    await ctx.progress("Building your report... this takes a few seconds.")
+    s, patterns = await _build(ctx, days)
+    section = ctx.engine.registry.export.get("triage")
+    triage = await section(ctx.store, ctx.user) if section else []
+    plan = await _plan(ctx)
+
+    def render() -> bytes:
+        return build_pdf(
+            ReportData(
+                name=ctx.user.first_name,
+                summary=s,
+                patterns=patterns,
+                generated=ctx.local_now(),
+                summary_png=summary_chart(s),
+                timeline_png=timeline_chart(s),
+                triage=triage,
+                plan=plan,
+            )
+        )
+
+    pdf = await asyncio.to_thread(render)
+    export = await build_export(ctx)
+    period_entries = {e.id for e in s.twitches} | {e.id for e in s.notes}
+    csv_rows = [e for e in export["entries"] if e["id"] in period_entries]
+    stamp = ctx.local_now().strftime("%Y-%m-%d")
+    name_hint = "" if ctx.user.first_name else " (/name adds your first name to it)"
+    return [
+        Reply(
+            f"Your report for {s.period.label()}: {s.count} twitches and {len(s.notes)} notes{name_hint}. "
+            "It is your own record to show a clinician, not a diagnosis."
+        ),
+        Reply("Report (PDF)", attachment=Attachment(f"flicker-report-{stamp}.pdf", pdf, "application/pdf")),
+        Reply(
+            "The same period's journal (CSV)",
+            attachment=Attachment(f"flicker-journal-{stamp}.csv", journal_csv(csv_rows), "text/csv"),
+        ),
+    ]
+
+
+COMMANDS = [
+    Command("summary", summary, usage="/summary [7d | 30d | 90d]"),
+    Command("report", report, usage="/report [30d | 90d]"),
+]
