@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store import Entry
+from bot.wording import duration_words  # noqa: F401 - handlers use it from here too
 from rules.vocabulary import load_vocabulary
 
 SIDE_WORDS = {"left": "left", "right": "right", "both": "both sides"}
@@ -22,18 +23,6 @@ def local_stamp(at: datetime, now_local: datetime) -> str:
     if at.year == now_local.year:
         return f"{at.strftime('%a')} {at.day} {at.strftime('%b')} {clock}"
     return f"{at.day} {at.strftime('%b %Y')} {clock}"
-
-
-def duration_words(seconds: int | None) -> str | None:
-    if seconds is None:
-        return None
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} min" + (f" {rest} s" if rest else "")
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} h" + (f" {rest // 60} min" if rest >= 60 else "")
 
 
 def region_words(region: str | None, side: str | None) -> str:

@@ -78,10 +78,16 @@ def timeline_chart(s: Summary) -> bytes:
     vocab = load_vocabulary()
     fig, ax = plt.subplots(figsize=(7.2, 3.6), layout="constrained")
     first = s.period.first
-    for e in s.twitches:
+    counts: dict[tuple[int, int], int] = {}
+    for e in s.twitches:  # one dot per day and area, sized by how many twitches it had
         group = vocab.group_of(e.region) if e.region else None
         if group in GROUP_ORDER:
-            ax.scatter((entry_day(e) - first).days, GROUP_ORDER.index(group), s=90, color=BLUE, alpha=0.6)
+            key = ((entry_day(e) - first).days, GROUP_ORDER.index(group))
+            counts[key] = counts.get(key, 0) + 1
+    if counts:
+        xs, ys = zip(*counts, strict=True)
+        sizes = [40 + 25 * min(n, 8) for n in counts.values()]
+        ax.scatter(xs, ys, s=sizes, color=BLUE, alpha=0.6)
     ax.set_yticks(range(len(GROUP_ORDER)), [g.capitalize() for g in GROUP_ORDER])
     ax.set_ylim(-0.6, len(GROUP_ORDER) - 0.4)
     days = s.period.dates()

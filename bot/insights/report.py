@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.insights.patterns import Pattern
 from bot.insights.stats import Summary
 from bot.insights.text import timeline_lines
-from handlers.format import duration_words
+from bot.wording import duration_words
 from rules.vocabulary import load_vocabulary
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")

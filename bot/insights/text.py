@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.insights.patterns import Pattern
 from bot.insights.stats import PARTS_OF_DAY, Summary
-from handlers.format import duration_words
+from bot.wording import duration_words
 from rules.vocabulary import load_vocabulary
 
 GROUP_ORDER = ("face", "arms", "trunk", "legs")

@@ -1,0 +1,98 @@
+"""Time and peak memory to build a summary chart and a 90-day report for a person with 5,000
+journal entries. Target: under 1.5 s and 250 MB. Prints a table, then one JSON line.
+
+    python bench/report.py [--entries 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.clock import FrozenClock  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.messages import Incoming  # noqa: E402
+from bot.store import Store, to_ts  # noqa: E402
+
+NOW = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+REGIONS = ["eyelid", "calf", "thumb", "thigh", "forearm", "back", "shoulder"]
+TRIGGERS = ["caffeine", "stress", "poor_sleep", "exercise", ""]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entries", type=int, default=5000)
+    args = ap.parse_args()
+    db = Path(tempfile.mkdtemp(prefix="flicker-report-")) / "r.db"
+    store = await Store.open(db)
+    engine = Engine(store, clock=FrozenClock(NOW))
+    await engine.handle(Incoming("bench", "me", text="/name Sam"))
+    user, _ = await store.user_for("bench", "me", "UTC", NOW)
+    rnd = random.Random(5)
+    rows = [
+        (
+            user.id,
+            "twitch" if i % 10 else "note",
+            to_ts(NOW - timedelta(seconds=rnd.randint(0, 90 * 86400))),
+            "Europe/Berlin",
+            rnd.choice(REGIONS),
+            rnd.choice(["left", "right", None]),
+            rnd.randint(1, 300),
+            rnd.choice(TRIGGERS),
+            rnd.randint(1, 5),
+            "note text " * (i % 10 == 0),
+            to_ts(NOW),
+        )
+        for i in range(args.entries)
+    ]
+    await store.write(
+        lambda conn: conn.executemany(
+            "INSERT INTO entries(user_id, kind, occurred_at, tz, region, side, duration_s, triggers, intensity, text,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+    )
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    t0 = time.perf_counter()
+    summary = await engine.handle(Incoming("bench", "me", text="/summary 90d"))
+    t_summary = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = await engine.handle(Incoming("bench", "me", text="/report 90d"))
+    t_report = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await engine.handle(Incoming("bench", "me", text="/report 90d"))
+    t_report_warm = time.perf_counter() - t0
+    await store.close()
+
+    pdf = next(r.attachment for r in report if r.attachment and r.attachment.media_type == "application/pdf")
+    png = next(r.attachment for r in summary if r.attachment)
+    figures = {
+        "entries": args.entries,
+        "summary_s": round(t_summary, 3),
+        "report_90d_s": round(t_report, 3),
+        "report_90d_warm_s": round(t_report_warm, 3),
+        "pdf_kb": round(len(pdf.data) / 1024),
+        "png_kb": round(len(png.data) / 1024),
+        "rss_mb_before": round(rss_before, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(f"{'figure':<20}{'value':>10}")
+    for k, v in figures.items():
+        print(f"{k:<20}{v:>10}")
+    print("targets: summary chart and 90-day report each under 1.5 s; peak RSS under 250 MB")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
