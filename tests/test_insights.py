@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 from PIL import Image
@@ -16,6 +17,8 @@ from bot.insights.text import summary_text
 from bot.messages import Incoming
 from bot.store import Entry
 
+_ids = itertools.count(1)
+
 
 def twitch(
     at: datetime,
@@ -25,7 +28,6 @@ def twitch(
     duration=30,
     triggers=(),
     intensity=None,
-    eid=[0],
 ) -> Entry:  # noqa: B006 - a counter shared on purpose
     eid[0] += 1
     return Entry(
