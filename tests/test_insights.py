@@ -28,10 +28,9 @@ def twitch(
     duration=30,
     triggers=(),
     intensity=None,
-) -> Entry:  # noqa: B006 - a counter shared on purpose
-    eid[0] += 1
+) -> Entry:
     return Entry(
-        eid[0],
+        next(_ids),
         1,
         "twitch",
         at.astimezone(UTC),
