@@ -188,6 +188,9 @@ async def stop_plan(ctx: Context) -> list[Reply]:
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
+    if payload == "start":  # offered by other flows, e.g. a self-care triage result
+        ctx.args = ""
+        return await plan(ctx)
     if payload == "stop":
         return await stop_plan(ctx)
     if payload == "ok":

@@ -52,6 +52,14 @@ def _common(d: DueReminder) -> tuple[Choice, ...]:
 
 async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
     """The message for one due reminder (the scheduler calls this for every delivery)."""
+    if d.kind == "triage":  # the one-week check-in a "monitor" triage result offered (RF-4)
+        return [
+            Reply(
+                "A week ago your triage result was to keep an eye on your twitching (RF-4). How is it now? "
+                "If it got worse, spread or something new appeared, answer the questions again.",
+                (Choice("triage:start", "Answer again"), Choice(f"rem:snz:{d.reminder_id}", "Snooze 1 h")),
+            )
+        ]
     rules = load_reminder_rules()
     kind = rules.kinds.get(d.kind)
     if kind is None:
