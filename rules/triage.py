@@ -266,7 +266,7 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
     if len(items) >= rules.checklist_threshold:
         listed = "; ".join(f"{i.words} ({i.id})" for i in items)
         fired.append((rules.checklist_level, Reason(rules.checklist_source, rules.checklist_text.format(items=listed))))
-    elif items:
+    elif items and not any(set(items[0].when) & set(r.when) for r in rules.rules if _matches(r.when, answers)):
         fired.append(
             (
                 "",
@@ -283,6 +283,8 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
         if ranked
         else min(rules.levels.values(), key=lambda lv: lv.rank).id
     )
+    rank = {lv: x.rank for lv, x in rules.levels.items()}
+    fired.sort(key=lambda f: -rank.get(f[0], -1))  # the reasons behind the level come first
     reasons = [reason for lv, reason in fired]
     if not ranked:
         calm = next(c for c in rules.calm if _matches(c.when, answers))
