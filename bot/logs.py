@@ -40,3 +40,36 @@ def setup_logging(settings: Settings, stream: TextIO, level: str | None = None) 
     root.setLevel(level or settings.log_level)
     # httpx logs every request URL at INFO; Bot API URLs hold the token and say nothing useful.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+_installed: list[str] = []
+
+
+def install_redaction(secrets: list[str]) -> None:
+    """Redact secrets from every log record as it is created, whoever handles it later
+    (our handlers, pytest's caplog, a library's own handler), tracebacks included."""
+    new = [s for s in secrets if s and s not in _installed]
+    if not new:
+        return
+    first = not _installed
+    _installed.extend(new)
+    if not first:
+        return
+    factory = logging.getLogRecordFactory()
+
+    def make(*args, **kwargs) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:
+            return record
+        clean = redact(message, _installed)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            import traceback
+
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)), _installed)
+        return record
+
+    logging.setLogRecordFactory(make)

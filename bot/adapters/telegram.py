@@ -1,0 +1,245 @@
+"""The Telegram adapter on python-telegram-bot: it translates updates into Incoming and Replies
+into messages, and holds no business logic.
+
+Private chat: text goes to the engine. Groups: only commands and mentions are read, and health
+content is never posted there: it goes to the person's private chat, or, if they never opened
+one, the group gets only a button that deep-links to it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, filters
+from telegram.ext import MessageHandler as PTBMessageHandler
+from telegram.request import HTTPXRequest
+
+from bot.adapters.telegram_send import CallbackCodec, Delivery, escape
+from bot.config import Settings
+from bot.engine import Engine, RecipientUnavailable
+from bot.logs import install_redaction
+from bot.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+OTHER_PERSON = "This button belongs to someone else's question. Send the command yourself to get your own."
+OPEN_PRIVATE = "I answer health questions only in a private chat. Tap below to open one; your answer is waiting there."
+
+
+class TelegramSender:
+    """The engine's outbound path (reminders) for Telegram."""
+
+    def __init__(self, runner: TelegramRunner) -> None:
+        self.runner = runner
+
+    async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
+        try:
+            await self.runner.delivery.send(int(chat_id or external_id), replies, int(external_id))
+        except Forbidden as exc:
+            raise RecipientUnavailable(str(exc)) from exc
+
+
+class TelegramRunner:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, retry_base_delay: float = 0.5, poll_timeout: float = 10.0
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.poll_timeout = poll_timeout
+        self.codec = CallbackCodec()
+        install_redaction([settings.telegram_token or ""])  # Bot API URLs carry the token
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request, URL included
+        builder: ApplicationBuilder = (
+            Application.builder()
+            .token(settings.telegram_token)
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60, max_retries=3
+                )
+            )
+            .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
+            .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=poll_timeout + 10))
+            .concurrent_updates(64)
+        )
+        if settings.telegram_api_url:
+            base = settings.telegram_api_url.rstrip("/")
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        self.app = builder.build()
+        self.delivery = Delivery(self.app.bot, self.codec, base_delay=retry_base_delay)
+        self.app.add_handler(CallbackQueryHandler(self._on_button))
+        self.app.add_handler(PTBMessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.app.add_error_handler(self._on_error)
+        engine.add_sender(PLATFORM, TelegramSender(self))
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.app.initialize()
+        commands = [BotCommand(c.name, c.summary[:256]) for c in self.engine.registry.menu()]
+        await self.delivery.call("setMyCommands", lambda: self.app.bot.set_my_commands(commands))
+        await self.app.start()
+        if self.settings.webhook_url:
+            url = self.settings.webhook_url.rstrip("/")
+            await self.app.updater.start_webhook(
+                listen=self.settings.webhook_listen,
+                port=self.settings.webhook_port,
+                url_path="telegram",
+                webhook_url=f"{url}/telegram",
+                secret_token=_secret(self.settings.telegram_token),
+            )
+        else:
+            await self.app.updater.start_polling(
+                timeout=timedelta(seconds=self.poll_timeout), error_callback=self._on_poll_error
+            )
+        log.info("telegram: running as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if self.app.updater and self.app.updater.running:
+            await self.app.updater.stop()  # no new updates
+        if self.app.running:
+            await self.app.stop()  # in-flight updates finish
+        await self.app.shutdown()
+
+    # ---- updates ---------------------------------------------------------------------------------
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if msg is None or user is None or chat is None or user.is_bot:
+            return
+        private = chat.type == ChatType.PRIVATE
+        text = msg.text or ""
+        if not text:
+            if private:
+                await self.delivery.send(
+                    chat.id,
+                    [
+                        Reply(
+                            "I can read text messages only. Describe the twitch in "
+                            'words, e.g. "left calf 30s after the gym".'
+                        )
+                    ],
+                    user.id,
+                )
+            return
+        if not private:
+            text = self._group_text(text)
+            if text is None:
+                return  # in a group, only commands and mentions are for me
+        incoming = Incoming(
+            PLATFORM,
+            str(user.id),
+            text=text,
+            chat_id=str(chat.id),
+            private=private,
+            at=msg.date,
+            display_name=user.first_name,
+        )
+        replies = await self.engine.handle(incoming, on_progress=lambda r: self._progress(chat.id, user.id, private, r))
+        await self._answer(chat.id, user.id, private, replies)
+
+    def _group_text(self, text: str) -> str | None:
+        username = (self.app.bot.username or "").lower()
+        mention = f"@{username}"
+        if text.startswith("/"):
+            word, _, rest = text.partition(" ")
+            if "@" in word and not word.lower().endswith(mention):
+                return None  # a command for another bot
+            return text
+        if username and mention in text.lower():
+            start = text.lower().index(mention)
+            return (text[:start] + text[start + len(mention) :]).strip() or "/help"
+        return None
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or query.from_user is None:
+            return
+        owner, choice = self.codec.decode(query.data or "")
+        if owner is not None and owner != query.from_user.id:
+            await self.delivery.call("answerCallbackQuery", lambda: query.answer(OTHER_PERSON))
+            return
+        await self.delivery.call("answerCallbackQuery", lambda: query.answer())  # at once: the spinner stops
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        private = message is None or message.chat.type == ChatType.PRIVATE
+        if message is not None:
+            await self._mark_answered(query, message)
+        incoming = Incoming(
+            PLATFORM,
+            str(query.from_user.id),
+            choice=choice or "expired:",
+            chat_id=str(chat_id),
+            private=private,
+            display_name=query.from_user.first_name,
+        )
+        replies = await self.engine.handle(incoming)
+        await self._answer(chat_id, query.from_user.id, private, replies)
+
+    async def _mark_answered(self, query, message) -> None:
+        """Edit the question to show the answer picked, so the chat reads as a clean record."""
+        label = next(
+            (
+                b.text
+                for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+                for b in row
+                if b.callback_data == query.data
+            ),
+            None,
+        )
+        try:
+            if label is not None and message.text:
+                await self.delivery.call(
+                    "editMessageText",
+                    lambda: query.edit_message_text(
+                        escape(message.text) + f"\n\n✓ {escape(label)}", parse_mode=ParseMode.HTML
+                    ),
+                )
+            else:
+                await self.delivery.call("editMessageReplyMarkup", lambda: query.edit_message_reply_markup(None))
+        except BadRequest:
+            pass  # already edited, or too old to edit: the answer still counts
+
+    async def _answer(self, chat_id: int, user_id: int, private: bool, replies: list[Reply]) -> None:
+        if private:
+            await self.delivery.send(chat_id, replies, user_id)
+            return
+        public = [r for r in replies if not r.private]
+        personal = [r for r in replies if r.private]
+        if personal:
+            try:
+                await self.delivery.send(user_id, personal, user_id)  # a private chat's id is the user's id
+            except Forbidden:
+                await self._invite(chat_id)
+        if public:
+            await self.delivery.send(chat_id, public, user_id)
+
+    async def _invite(self, group_chat_id: int) -> None:
+        url = f"https://t.me/{self.app.bot.username}?start=from_group"
+        button = InlineKeyboardMarkup([[InlineKeyboardButton("Open a private chat", url=url)]])
+        await self.delivery.call(
+            "sendMessage", lambda: self.app.bot.send_message(group_chat_id, OPEN_PRIVATE, reply_markup=button)
+        )
+
+    async def _progress(self, chat_id: int, user_id: int, private: bool, reply: Reply) -> None:
+        await self.delivery.send(chat_id if private else user_id, [reply], user_id)
+
+    # ---- errors ------------------------------------------------------------------------------------
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Never log the update itself (it holds health text) or the request URL (it holds the token).
+        err = context.error
+        log.error("telegram: an update could not be handled (%s)", err.__class__.__name__ if err else "unknown")
+        log.debug("telegram update failure", exc_info=err)
+
+    def _on_poll_error(self, exc: TelegramError) -> None:
+        log.warning("telegram: polling failed (%s); retrying", exc.__class__.__name__)
+
+
+def _secret(token: str | None) -> str:
+    import hashlib
+
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
+
+
+def build_telegram(engine: Engine, settings: Settings) -> TelegramRunner:
+    return TelegramRunner(engine, settings)
