@@ -91,6 +91,7 @@ class FakeTelegram:
         self.never_started: set[int] = set()  # users who never opened a private chat (403)
         self.rate_limit: float | None = None  # messages per second before answering 429
         self._sent_times: list[float] = []
+        self.refused_429 = 0
         self.messages: list[dict] = []  # every message the bot sent, as Telegram returned it
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -217,6 +218,8 @@ class FakeTelegram:
         offset = int(p.get("offset", 0) or 0)
         timeout = min(float(p.get("timeout", 0) or 0), 1.0)
         async with self._new_update:
+            if offset:  # like Telegram: asking from `offset` confirms (forgets) every earlier update
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
             ready = [u for u in self.updates if u["update_id"] >= offset]
             if not ready and timeout:
                 try:
@@ -236,6 +239,7 @@ class FakeTelegram:
             now = time.monotonic()
             self._sent_times = [t for t in self._sent_times if now - t < 1.0]
             if len(self._sent_times) >= self.rate_limit:
+                self.refused_429 += 1
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             self._sent_times.append(now)
         text = p.get(text_key)

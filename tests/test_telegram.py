@@ -179,6 +179,7 @@ async def test_429_is_honoured_and_the_message_is_sent_once(tg):
     tg.fake.fail("sendMessage", "429", retry_after=1)
     t0 = time.monotonic()
     await tg.fake.push(tg.fake.text_update(ALEX, "/journal"))
+
     def journal_sends():
         return [c for c in tg.fake.sent("sendMessage", ALEX) if "no entries" in c.params["text"]]
 

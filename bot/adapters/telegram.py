@@ -13,10 +13,11 @@ from datetime import timedelta
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, filters
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, CallbackQueryHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as PTBMessageHandler
 from telegram.request import HTTPXRequest
 
+from bot.adapters.telegram_limits import StrictRateLimiter
 from bot.adapters.telegram_send import CallbackCodec, Delivery, escape
 from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
@@ -44,7 +45,13 @@ class TelegramSender:
 
 class TelegramRunner:
     def __init__(
-        self, engine: Engine, settings: Settings, *, retry_base_delay: float = 0.5, poll_timeout: float = 10.0
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        retry_base_delay: float = 0.5,
+        poll_timeout: float = 10.0,
+        rate_limiter: BaseRateLimiter | None = None,  # None: Telegram's limits, kept strictly
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -55,11 +62,7 @@ class TelegramRunner:
         builder: ApplicationBuilder = (
             Application.builder()
             .token(settings.telegram_token)
-            .rate_limiter(
-                AIORateLimiter(
-                    overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60, max_retries=3
-                )
-            )
+            .rate_limiter(rate_limiter or StrictRateLimiter(overall=30, group_per_minute=20, max_retries=3))
             .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
             .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=poll_timeout + 10))
             .concurrent_updates(64)

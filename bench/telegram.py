@@ -1,0 +1,162 @@
+"""Telegram figures: 1,000 simulated people sending updates through the loopback fake Bot API
+and the real python-telegram-bot Application; then a reminder fan-out against a fake that
+enforces 30 messages per second. Prints a table, then one JSON line.
+
+    python bench/telegram.py [--users 1000] [--per-user 5] [--fanout 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# This file is named like the `telegram` package: keep its folder off the import path.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+sys.path.insert(0, str(_here.parent))
+
+from telegram.ext import BaseRateLimiter  # noqa: E402
+
+from bot.adapters.telegram import TelegramRunner  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.scheduler import ReminderScheduler  # noqa: E402
+from bot.store import Store, to_ts  # noqa: E402
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+
+TOKEN = "123456789:AAFakeTokenForBenchOnly_abcdefghijklmnop"
+
+
+class NoLimit(BaseRateLimiter):
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        return await callback(*args, **kwargs)
+
+
+LINES = ["left calf 30s after the gym", "/journal 3", "/note slept badly", "right eyelid 2 min after coffee", "/help"]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=1000)
+    ap.add_argument("--per-user", type=int, default=5)
+    ap.add_argument("--fanout", type=int, default=300)
+    args = ap.parse_args()
+    import logging
+
+    logging.disable(logging.WARNING)  # retries of the fan-out phase would print one line each
+
+    # The fake runs on its own thread and event loop, so its clock for the 30/s rule is not
+    # skewed by the bot's own work (as Telegram's servers are not).
+    fake = FakeTelegram(TOKEN)
+    fake_loop = asyncio.new_event_loop()
+    threading.Thread(target=fake_loop.run_forever, daemon=True).start()
+
+    def on_fake(coro):
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, fake_loop))
+
+    await on_fake(fake.start())
+    db = Path(tempfile.mkdtemp(prefix="flicker-tg-")) / "tg.db"
+    store = await Store.open(db)
+    engine = Engine(store)
+    settings = Settings(db_path=str(db), telegram_token=TOKEN, telegram_api_url=fake.url)
+    # Phase 1 measures the adapter itself: Telegram's 30 messages/s would otherwise cap replies.
+    runner = TelegramRunner(engine, settings, poll_timeout=1, rate_limiter=NoLimit())
+    await runner.start()
+
+    # ---- updates -> replies ------------------------------------------------------------------
+    pushed_at: dict[int, list[float]] = {}
+    total = args.users * args.per_user
+    begin = time.perf_counter()
+    for round_ in range(args.per_user):
+        for u in range(args.users):
+            uid = 10_000 + u
+            pushed_at.setdefault(uid, []).append(time.perf_counter())
+            await on_fake(fake.push(fake.text_update(uid, LINES[round_ % len(LINES)])))
+    answered: dict[int, list[float]] = {}
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        answered = {}
+        for c in list(fake.calls):
+            if c.method == "sendMessage":
+                answered.setdefault(int(c.params["chat_id"]), []).append(c.at)
+        if sum(min(len(v), args.per_user) for v in answered.values()) >= total and len(answered) == args.users:
+            break
+        await asyncio.sleep(0.2)
+    elapsed = time.perf_counter() - begin
+    # latency: the first reply request after each update, per person, in order
+    lat = []
+    offset = time.perf_counter() - time.monotonic()
+    for uid, pushes in pushed_at.items():
+        replies = sorted(answered.get(uid, []))
+        i = 0
+        for p in pushes:
+            while i < len(replies) and replies[i] + offset < p:
+                i += 1
+            if i < len(replies):
+                lat.append(replies[i] + offset - p)
+                i += 1
+    lat.sort()
+
+    while time.monotonic() - fake.calls[-1].at < 1.0:  # the last replies (welcomes) go out first
+        await asyncio.sleep(0.1)
+    await runner.stop()
+
+    # ---- reminder fan-out against 30 messages/s, with the production limiter ----------------------
+    runner = TelegramRunner(engine, settings, poll_timeout=1)
+    await runner.start()
+    fake.rate_limit = 30
+    rows = await store.fetchall("SELECT user_id FROM identities WHERE platform = 'telegram' LIMIT ?", (args.fanout,))
+    now = to_ts(engine.clock.now())
+    await store.write(
+        lambda conn: conn.executemany(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, 'journal', 0, 1200, 1, ?)",
+            [(r[0], now) for r in rows],
+        )
+    )
+    since = len(fake.calls)
+    t0 = time.perf_counter()
+    handed = await ReminderScheduler(engine, settings).tick()
+    fan_s = time.perf_counter() - t0
+    fan_calls = [c for c in list(fake.calls)[since:] if c.method == "sendMessage"]
+    refused = fake.refused_429
+    spread = fan_calls[-1].at - fan_calls[0].at if len(fan_calls) > 1 else 0
+    print(f"fan-out: {len(fan_calls)} sendMessage calls over {spread:.1f} s at the fake; tick took {fan_s:.1f} s")
+    await runner.stop()
+    await store.close()
+    await on_fake(fake.stop())
+
+    figures = {
+        "users": args.users,
+        "updates": total,
+        "updates_per_s": round(total / elapsed),
+        "p50_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
+        "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1) if lat else None,
+        "fanout_reminders": handed,
+        "fanout_per_s": round(handed / fan_s, 1),
+        "fanout_pct_of_limit": round(100 * handed / fan_s / 30, 1),
+        "fanout_429s": refused,
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(f"{'figure':<22}{'value':>10}")
+    for k, v in figures.items():
+        print(f"{k:<22}{v!s:>10}")
+    print("updates_per_s and latency: the adapter with no rate limit (Telegram's 30/s caps replies in production)")
+    print("targets: fan-out at least 90% of 30 messages/s with no 429s")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
