@@ -110,7 +110,9 @@ async def main() -> None:
                 i += 1
     lat.sort()
 
-    while time.monotonic() - fake.calls[-1].at < 1.0:  # the last replies (welcomes) go out first
+    for _ in range(100):  # the last replies (welcomes) go out first: wait for a quiet second
+        if time.monotonic() - fake.calls[-1].at >= 1.0:
+            break
         await asyncio.sleep(0.1)
     await runner.stop()
 
@@ -122,7 +124,8 @@ async def main() -> None:
     now = to_ts(engine.clock.now())
     await store.write(
         lambda conn: conn.executemany(
-            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, 'journal', 0, 1200, 1, ?)",
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
+            "VALUES (?, 'journal', 0, 1200, 1, ?)",
             [(r[0], now) for r in rows],
         )
     )
