@@ -1,0 +1,79 @@
+"""`flicker run` as a real process against the loopback fake Bot API: it answers, survives the
+API going away for a while, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from bot.messages import Reply
+from tests.fake_telegram import FakeTelegram
+from tests.test_telegram import ALEX, TOKEN, say, tg  # noqa: F401 - the fixture is used below
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_run_answers_then_stops_cleanly_on_sigterm(tmp_path):
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    db = tmp_path / "run.db"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_TOKEN": TOKEN,
+        "FLICKER_TELEGRAM_API_URL": fake.url,
+        "FLICKER_DB": str(db),
+        "FLICKER_TICK_SECONDS": "1",
+        "FLICKER_LOG_LEVEL": "DEBUG",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake.wait_for(lambda c: c.method == "getUpdates", within=30)
+        await fake.push(fake.text_update(ALEX, "left calf 30s after the gym"))
+        [saved] = await fake.wait_for(lambda c: c.method == "sendMessage" and "Saved #" in c.params["text"], 30)
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        await asyncio.wait_for(proc.wait(), 15)
+        assert proc.returncode == 0
+        assert time.monotonic() - started < 10
+        stderr = (await proc.stderr.read()).decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.stop()
+    assert TOKEN.split(":")[1] not in stderr  # not even at DEBUG
+    assert "stopping" in stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM entries").fetchone()[0] == 1
+    conn.close()
+
+
+async def test_a_reminder_waits_out_an_unreachable_api_and_is_delivered_once(tg):  # noqa: F811
+    await say(tg, ALEX, "/start")
+    tg.runner.delivery.base_delay = 0.05
+    await tg.fake.stop()  # connection refused from now on
+    user, _ = await tg.store.user_for("telegram", str(ALEX), "UTC", tg.clock.now())
+    task = asyncio.create_task(tg.engine.deliver(user.id, [Reply("Time for a glass of water (SC-2).")]))
+    await asyncio.sleep(1.0)
+    assert not task.done()  # still retrying, not crashed, not given up
+    before = len(tg.fake.calls)
+    await tg.fake.start()  # back on the same port
+    assert await asyncio.wait_for(task, 30) is True
+    water = [c for c in tg.fake.calls[before:] if c.method == "sendMessage" and "glass of water" in c.params["text"]]
+    assert len(water) == 1
