@@ -7,7 +7,7 @@ import logging
 import random
 
 from bot.engine import Engine
-from tests.conftest import Chat
+from tests.conftest import START, Chat
 
 HOSTILE = [
     "x" * 100_000,
@@ -121,3 +121,24 @@ async def test_group_replies_with_health_content_are_marked_private(make_chat):
     assert all(r.private for r in group.last if "calf" in r.text)
     await group.send("left calf twitching")  # free text in a group is not read as a log
     assert "Saved" not in group.text
+
+
+async def test_a_full_disk_gets_could_not_save_and_other_people_are_still_answered(chat, make_chat, store):
+    await chat.send("/note before the disk filled up")
+    pages = (await store.fetchone("PRAGMA page_count"))[0]
+    await store.fetchall(f"PRAGMA max_page_count = {pages}")
+    from bot.store import StoreError
+
+    filler, _ = await store.user_for("console", "filler", "UTC", chat.engine.clock.now())
+    for _ in range(200):  # use up the last free space of the file, as a full disk would
+        try:
+            await store.add_entry(filler.id, "note", START, "UTC", text="f" * 500, now=START)
+        except StoreError:
+            break
+    await chat.send("/note " + "a long worry " * 70)
+    assert "could not save" in chat.text and "Noted" not in chat.text
+    other = make_chat("bob")
+    await other.send("/help")
+    assert "/log" in other.text
+    await chat.send("/journal")
+    assert "before the disk filled up" in chat.text and "a long worry" not in chat.text

@@ -147,3 +147,28 @@ def test_a_whole_questionnaire_through_the_console(tmp_path):
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == len(lines)
     assert "Self-care first" in rows[-1]["replies"][0]["text"]
+
+
+async def test_the_one_week_check_in_arrives_a_week_later(chat, engine, clock):
+    from bot.config import Settings
+    from bot.scheduler import ReminderScheduler
+
+    got = []
+
+    class Sender:
+        async def send(self, external_id, chat_id, replies):
+            got.extend(replies)
+
+    engine.add_sender("console", Sender())
+    await chat.send("/triage")
+    await answer(
+        chat, "No", "2 weeks to 3 months", "One area", "Only an eyelid", "No", "No", "No", "No", "No", "Not yet"
+    )
+    await chat.press("Remind me in a week")
+    scheduler = ReminderScheduler(engine, Settings())
+    clock.advance(days=6, hours=23)
+    await scheduler.tick()
+    assert not got
+    clock.advance(hours=1)
+    await scheduler.tick()
+    assert got and "A week ago" in got[0].text and "Answer again" in [c.label for c in got[0].choices]
