@@ -87,3 +87,12 @@ def test_health_exit_status_says_which_part_failed(tmp_path):
     conn.close()
     ok = _health(db)
     assert ok.returncode == 0, ok.stdout
+
+
+def test_readme_lists_every_command_the_bot_understands():
+    from bot.engine import Registry
+    from handlers import MODULES
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [c.name for c in Registry.from_modules(MODULES).menu() if f"/{c.name}" not in readme]
+    assert not missing, f"README.md does not mention: {missing}"
