@@ -21,7 +21,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/telegram.py is named like the `telegram` package: keep this folder off the import path.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+sys.path.insert(0, str(_here.parent))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.engine import Engine  # noqa: E402

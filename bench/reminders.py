@@ -26,7 +26,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/telegram.py is named like the `telegram` package: keep this folder off the import path.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+sys.path.insert(0, str(_here.parent))
 
 T0 = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)  # 07:00 in Berlin
 KINDS = ("hydration", "sleep", "caffeine", "stress", "journal")

@@ -23,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/telegram.py is named like the `telegram` package: keep this folder off the import path.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+sys.path.insert(0, str(_here.parent))
 
 from bot.config import Settings  # noqa: E402
 from bot.engine import INTERNAL_ERROR, SAVE_FAILED, SLOW_DOWN, Engine  # noqa: E402
