@@ -1,0 +1,232 @@
+"""The Discord adapter on discord.py: slash commands, buttons and DMs. It translates; the
+engine decides. Nothing health-related is posted in a guild channel: slash commands there are
+answered ephemerally and the conversation continues in DMs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.config import Settings
+from bot.engine import Engine, RecipientUnavailable
+from bot.logs import install_redaction
+from bot.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+PLATFORM = "discord"
+LIMIT = 2000
+NO_MENTIONS = discord.AllowedMentions.none()
+DMS_CLOSED = (
+    "I answer health questions only in direct messages, and yours are closed to me. "
+    "Open them under Server settings > Privacy settings > Direct messages, then try again."
+)
+OTHER_PERSON = "This button belongs to someone else's question. Use the command yourself to get your own."
+
+
+def clean(text: str) -> str:
+    """User text can't ping anyone or break Markdown."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def split(text: str, limit: int = LIMIT) -> list[str]:
+    parts, rest = [], text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return [*parts, rest]
+
+
+async def region_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    from rules.vocabulary import load_vocabulary
+
+    now = current.lower()
+    regions = [r for r in load_vocabulary().regions.values() if now in r.label.lower() or now in r.id]
+    return [app_commands.Choice(name=r.label, value=r.label.lower()) for r in regions[:25]]
+
+
+class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<owner>\d+):(?P<choice>.+)"):
+    """A choice as a button whose custom_id names who was asked; it works after a restart."""
+
+    runner: DiscordRunner | None = None
+
+    def __init__(self, owner: int, choice: str, label: str = "…") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], style=discord.ButtonStyle.secondary, custom_id=f"fl:{owner}:{choice}"[:100]
+            )
+        )
+        self.owner, self.choice = owner, choice
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match) -> ChoiceButton:
+        return cls(int(match["owner"]), match["choice"], item.label or "…")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner:
+            await interaction.response.send_message(OTHER_PERSON, ephemeral=True)
+            return
+        await interaction.response.defer()  # within Discord's 3 seconds, whatever the engine does
+        if self.runner is not None:
+            await self.runner.pressed(interaction, self.choice, self.item.label or "")
+
+
+class DiscordSender:
+    def __init__(self, runner: DiscordRunner) -> None:
+        self.runner = runner
+
+    async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
+        try:
+            user = await self.runner.client.fetch_user(int(external_id))
+            await self.runner.send(user, replies, int(external_id))
+        except discord.Forbidden as exc:
+            log.warning("discord: direct messages closed for a user; reminders switched off")
+            raise RecipientUnavailable(str(exc)) from exc
+
+
+class DiscordRunner:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        install_redaction([settings.discord_token or ""])
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True
+        self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.tree = app_commands.CommandTree(self.client)
+        self._task: asyncio.Task | None = None
+        ChoiceButton.runner = self
+        self.client.add_dynamic_items(ChoiceButton)
+        self.client.event(self.on_message)
+        for cmd in engine.registry.menu():
+            self.tree.add_command(self._slash(cmd.name, cmd.summary))
+        engine.add_sender(PLATFORM, DiscordSender(self))
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.client.login(self.settings.discord_token)
+        self._task = asyncio.create_task(self.client.connect(reconnect=True))
+        await self.client.wait_until_ready()
+        guild = discord.Object(self.settings.discord_guild_id) if self.settings.discord_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        await self.tree.sync(guild=guild)
+        log.info("discord: running, %d commands synced", len(self.tree.get_commands()))
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    # ---- slash commands ---------------------------------------------------------------------------
+    def _slash(self, name: str, summary: str) -> app_commands.Command:
+        runner = self
+        if name == "log":
+
+            @app_commands.choices(side=[app_commands.Choice(name=x, value=x) for x in ("left", "right", "both")])
+            @app_commands.autocomplete(region=region_autocomplete)
+            async def log_cb(
+                interaction: discord.Interaction,
+                region: str | None = None,
+                side: str | None = None,
+                duration: str | None = None,
+                details: str | None = None,
+            ) -> None:
+                text = " ".join(x for x in (side, region, duration, details) if x)
+                await runner.command(interaction, f"/log {text}".strip())
+
+            return app_commands.Command(name=name, description=summary[:100], callback=log_cb)
+
+        async def cb(interaction: discord.Interaction, details: str | None = None) -> None:
+            await runner.command(interaction, f"/{name} {details or ''}".strip())
+
+        return app_commands.Command(name=name, description=summary[:100], callback=cb)
+
+    async def command(self, interaction: discord.Interaction, text: str) -> None:
+        in_dm = interaction.guild is None
+        await interaction.response.defer(ephemeral=not in_dm, thinking=True)
+        user = interaction.user
+        replies = await self.engine.handle(
+            Incoming(
+                PLATFORM,
+                str(user.id),
+                text=text,
+                chat_id=str(interaction.channel_id),
+                private=in_dm,
+                display_name=user.display_name,
+            )
+        )
+        if in_dm:
+            await self._followups(interaction, replies, user.id)
+            return
+        try:  # a guild channel: everything goes to DMs, the channel sees only an ephemeral note
+            await self.send(user, replies, user.id)
+            await interaction.followup.send("I've answered you in a direct message.", ephemeral=True)
+        except discord.Forbidden:
+            await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+
+    # ---- buttons, DMs ------------------------------------------------------------------------------
+    async def pressed(self, interaction: discord.Interaction, choice: str, label: str) -> None:
+        if interaction.message is not None:
+            body = interaction.message.content or ""
+            try:
+                await interaction.message.edit(content=f"{body}\n\n✓ {clean(label)}"[:LIMIT], view=None)
+            except discord.HTTPException:
+                pass  # the answer still counts
+        user = interaction.user
+        in_dm = interaction.guild is None
+        replies = await self.engine.handle(
+            Incoming(PLATFORM, str(user.id), choice=choice, chat_id=str(interaction.channel_id), private=in_dm)
+        )
+        try:
+            await self.send(interaction.channel if in_dm else user, replies, user.id)
+        except discord.Forbidden:
+            await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is not None or not message.content:
+            return  # only direct messages are read as free text
+        replies = await self.engine.handle(
+            Incoming(
+                PLATFORM,
+                str(message.author.id),
+                text=message.content,
+                chat_id=str(message.channel.id),
+                private=True,
+                at=message.created_at,
+                display_name=message.author.display_name,
+            )
+        )
+        await self.send(message.channel, replies, message.author.id)
+
+    async def send(self, target, replies: list[Reply], owner: int) -> None:
+        for reply in replies:
+            for kwargs in self._messages(reply, owner):
+                await target.send(**kwargs)
+
+    async def _followups(self, interaction: discord.Interaction, replies: list[Reply], owner: int) -> None:
+        for reply in replies:
+            for kwargs in self._messages(reply, owner):
+                await interaction.followup.send(**kwargs)
+
+    def _messages(self, reply: Reply, owner: int) -> list[dict]:
+        parts = split(clean(reply.text))
+        out = [{"content": p, "allowed_mentions": NO_MENTIONS} for p in parts]
+        last = out[-1]
+        if reply.choices:
+            view = discord.ui.View(timeout=None)
+            for c in reply.choices[:25]:
+                view.add_item(ChoiceButton(owner, c.id, c.label))
+            last["view"] = view
+        if reply.attachment is not None:
+            last["file"] = discord.File(io.BytesIO(reply.attachment.data), filename=reply.attachment.name)
+        return out
+
+
+def build_discord(engine: Engine, settings: Settings) -> DiscordRunner:
+    return DiscordRunner(engine, settings)
