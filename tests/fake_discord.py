@@ -27,6 +27,7 @@ class Call:
     path: str
     body: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    response_id: str = ""  # the id of the message this call created, if any
     at: float = field(default_factory=time.monotonic)
 
 
@@ -84,24 +85,75 @@ class FakeDiscord:
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
-        await self._send(ws, "READY", {
-            "v": 10, "user": {**user(BOT_ID, "flicker"), "bot": True}, "guilds": [{"id": str(GUILD_ID),
-                                                                                  "unavailable": True}],
-            "session_id": "session", "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
-            "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": [],
-        })
-        await self._send(ws, "GUILD_CREATE", {
-            "id": str(GUILD_ID), "name": "A server", "owner_id": "1", "unavailable": False, "member_count": 2,
-            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "2048", "position": 0, "color": 0,
-                       "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "general", "position": 0,
-                          "permission_overwrites": [], "guild_id": str(GUILD_ID)}],
-            "members": [], "emojis": [], "stickers": [], "features": [], "voice_states": [], "threads": [],
-            "presences": [], "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
-            "joined_at": "2026-01-01T00:00:00+00:00", "large": False, "premium_tier": 0, "mfa_level": 0,
-            "verification_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
-            "system_channel_flags": 0, "nsfw_level": 0, "preferred_locale": "en-US", "afk_timeout": 300,
-        })
+        await self._send(
+            ws,
+            "READY",
+            {
+                "v": 10,
+                "user": {**user(BOT_ID, "flicker"), "bot": True},
+                "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                "session_id": "session",
+                "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
+                "application": {"id": str(APP_ID), "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+            },
+        )
+        await self._send(
+            ws,
+            "GUILD_CREATE",
+            {
+                "id": str(GUILD_ID),
+                "name": "A server",
+                "owner_id": "1",
+                "unavailable": False,
+                "member_count": 2,
+                "roles": [
+                    {
+                        "id": str(GUILD_ID),
+                        "name": "@everyone",
+                        "permissions": "2048",
+                        "position": 0,
+                        "color": 0,
+                        "hoist": False,
+                        "managed": False,
+                        "mentionable": False,
+                        "flags": 0,
+                    }
+                ],
+                "channels": [
+                    {
+                        "id": str(CHANNEL_ID),
+                        "type": 0,
+                        "name": "general",
+                        "position": 0,
+                        "permission_overwrites": [],
+                        "guild_id": str(GUILD_ID),
+                    }
+                ],
+                "members": [],
+                "emojis": [],
+                "stickers": [],
+                "features": [],
+                "voice_states": [],
+                "threads": [],
+                "presences": [],
+                "stage_instances": [],
+                "guild_scheduled_events": [],
+                "soundboard_sounds": [],
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "large": False,
+                "premium_tier": 0,
+                "mfa_level": 0,
+                "verification_level": 0,
+                "explicit_content_filter": 0,
+                "default_message_notifications": 0,
+                "system_channel_flags": 0,
+                "nsfw_level": 0,
+                "preferred_locale": "en-US",
+                "afk_timeout": 300,
+            },
+        )
 
     async def _send(self, ws, event: str, data: dict) -> None:
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
@@ -109,34 +161,70 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict) -> None:
         await self._send(self.sockets[-1], event, data)
 
-    def interaction(self, uid: int, *, name: str | None = None, options: list | None = None,
-                    custom_id: str | None = None, message: dict | None = None, in_guild: bool = False) -> dict:
+    def interaction(
+        self,
+        uid: int,
+        *,
+        name: str | None = None,
+        options: list | None = None,
+        custom_id: str | None = None,
+        message: dict | None = None,
+        in_guild: bool = False,
+    ) -> dict:
         iid = next(self._ids)
         data: dict[str, Any] = {
-            "id": str(iid), "application_id": str(APP_ID), "token": f"tok{iid}", "version": 1, "locale": "en-US",
-            "app_permissions": "2048", "entitlements": [], "authorizing_integration_owners": {},
-            "attachment_size_limit": 10485760, "context": 1,
+            "id": str(iid),
+            "application_id": str(APP_ID),
+            "token": f"tok{iid}",
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": "2048",
+            "entitlements": [],
+            "authorizing_integration_owners": {},
+            "attachment_size_limit": 10485760,
+            "context": 1,
         }
         if name is not None:
-            data |= {"type": 2, "data": {"id": str(next(self._ids)), "name": name, "type": 1,
-                                         "options": options or []}}
+            data |= {"type": 2, "data": {"id": str(next(self._ids)), "name": name, "type": 1, "options": options or []}}
         else:
             data |= {"type": 3, "data": {"custom_id": custom_id, "component_type": 2}, "message": message}
         if in_guild:
-            data |= {"guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
-                     "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID)},
-                     "member": {"user": user(uid), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                                "deaf": False, "mute": False, "permissions": "2048", "flags": 0}}
+            data |= {
+                "guild_id": str(GUILD_ID),
+                "channel_id": str(CHANNEL_ID),
+                "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID)},
+                "member": {
+                    "user": user(uid),
+                    "roles": [],
+                    "joined_at": "2026-01-01T00:00:00+00:00",
+                    "deaf": False,
+                    "mute": False,
+                    "permissions": "2048",
+                    "flags": 0,
+                },
+            }
         else:
             dm = self._dm_id(uid)
             data |= {"channel_id": dm, "channel": {"id": dm, "type": 1, "recipients": [user(uid)]}, "user": user(uid)}
         return data
 
     def dm_message(self, uid: int, content: str) -> dict:
-        return {"id": str(next(self._ids)), "channel_id": self._dm_id(uid), "author": user(uid), "content": content,
-                "timestamp": "2026-11-24T20:30:00+00:00", "edited_timestamp": None, "tts": False,
-                "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
-                "pinned": False, "type": 0}
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": self._dm_id(uid),
+            "author": user(uid),
+            "content": content,
+            "timestamp": "2026-11-24T20:30:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+        }
 
     @staticmethod
     def _dm_id(uid: int) -> str:
@@ -161,16 +249,44 @@ class FakeDiscord:
         if path == "users/@me" and m == "GET":
             return _json({**user(BOT_ID, "flicker"), "bot": True})
         if path == "oauth2/applications/@me":
-            return _json({"id": str(APP_ID), "name": "Flicker", "icon": None, "description": "", "bot_public": True,
-                          "bot_require_code_grant": False, "verify_key": "00", "owner": user(1, "owner"),
-                          "flags": 0, "team": None, "summary": "", "rpc_origins": []})
+            return _json(
+                {
+                    "id": str(APP_ID),
+                    "name": "Flicker",
+                    "icon": None,
+                    "description": "",
+                    "bot_public": True,
+                    "bot_require_code_grant": False,
+                    "verify_key": "00",
+                    "owner": user(1, "owner"),
+                    "flags": 0,
+                    "team": None,
+                    "summary": "",
+                    "rpc_origins": [],
+                }
+            )
         if path.startswith("gateway"):
-            return _json({"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": 1,
-                                      "session_start_limit": {"total": 1000, "remaining": 1000,
-                                                              "reset_after": 0, "max_concurrency": 1}})
+            return _json(
+                {
+                    "url": f"ws://127.0.0.1:{self.port}/gateway",
+                    "shards": 1,
+                    "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+                }
+            )
         if path.startswith(f"applications/{APP_ID}/") and path.endswith("commands") and m == "PUT":
-            return _json([{**c, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1",
-                                       "default_member_permissions": None, "type": c.get("type", 1)} for c in body])
+            return _json(
+                [
+                    {
+                        **c,
+                        "id": str(next(self._ids)),
+                        "application_id": str(APP_ID),
+                        "version": "1",
+                        "default_member_permissions": None,
+                        "type": c.get("type", 1),
+                    }
+                    for c in body
+                ]
+            )
         if path.startswith("users/") and m == "GET":
             return _json(user(int(path.split("/")[1])))
         if path == "users/@me/channels" and m == "POST":
@@ -179,10 +295,16 @@ class FakeDiscord:
         if path.startswith("interactions/") and m == "POST":
             iid = path.split("/")[1]
             kind = body.get("type")
-            out: dict[str, Any] = {"interaction": {"id": iid, "type": 2, "activity_instance_id": None,
-                                                   "response_message_id": None, "response_message_loading": kind == 5,
-                                                   "response_message_ephemeral": bool(body.get("data", {}).get(
-                                                       "flags", 0) & 64)}}
+            out: dict[str, Any] = {
+                "interaction": {
+                    "id": iid,
+                    "type": 2,
+                    "activity_instance_id": None,
+                    "response_message_id": None,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(body.get("data", {}).get("flags", 0) & 64),
+                }
+            }
             if kind in (4, 7):
                 out["resource"] = {"type": kind, "message": self._message("0", body.get("data", {}))}
             else:
@@ -191,9 +313,10 @@ class FakeDiscord:
         if path.startswith(f"webhooks/{APP_ID}/") or (path.startswith("channels/") and path.endswith("/messages")):
             channel = path.split("/")[1] if path.startswith("channels/") else None
             if channel is not None and int(channel) - 1 in self.closed_dms:
-                return _json({"code": 50007, "message": "Cannot send messages to this user"},
-                                         status=403)
-            return _json(self._message(channel or "0", body))
+                return _json({"code": 50007, "message": "Cannot send messages to this user"}, status=403)
+            msg = self._message(channel or "0", body)
+            self.calls[-1].response_id = msg["id"]
+            return _json(msg)
         if path.startswith("channels/") and "/messages/" in path and m == "PATCH":
             mid = path.rsplit("/", 1)[1]
             msg = {**self.messages.get(mid, self._message(path.split("/")[1], {})), **body}
@@ -202,17 +325,33 @@ class FakeDiscord:
 
     def _message(self, channel: str, body: dict) -> dict:
         mid = str(next(self._ids))
-        msg = {"id": mid, "channel_id": channel, "author": {**user(BOT_ID, "flicker"), "bot": True},
-               "content": body.get("content", ""), "timestamp": "2026-11-24T20:30:00+00:00",
-               "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-               "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0,
-               "components": body.get("components", []), "flags": body.get("flags", 0)}
+        msg = {
+            "id": mid,
+            "channel_id": channel,
+            "author": {**user(BOT_ID, "flicker"), "bot": True},
+            "content": body.get("content", ""),
+            "timestamp": "2026-11-24T20:30:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "components": body.get("components", []),
+            "flags": body.get("flags", 0),
+        }
         self.messages[mid] = msg
         return msg
 
     def sent(self) -> list[Call]:
-        return [c for c in self.calls if c.method == "POST" and (c.path.startswith(f"webhooks/{APP_ID}/")
-                                                                 or c.path.endswith("/messages"))]
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST" and (c.path.startswith(f"webhooks/{APP_ID}/") or c.path.endswith("/messages"))
+        ]
 
     async def wait_for(self, predicate, within: float = 10.0) -> list[Call]:
         deadline = time.monotonic() + within

@@ -13,9 +13,10 @@ from bot.adapters.discord import DiscordRunner
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.engine import Engine
-from bot.store import Store
+from bot.scheduler import ReminderScheduler
+from bot.store import Store, to_ts
 from tests.conftest import START
-from tests.fake_discord import FakeDiscord
+from tests.fake_discord import CHANNEL_ID, FakeDiscord
 
 TOKEN = "MTAxMDEwMTAxMDEw.FakeDiscordToken.ForTestsOnly_abcdefghij"
 ALEX, SAM = 5551, 5552
@@ -26,7 +27,9 @@ async def dc(tmp_path, monkeypatch):
     fake = FakeDiscord()
     await fake.start()
     monkeypatch.setattr(discord.http.Route, "BASE", f"{fake.url}/api/v10")
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway"))
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway")
+    )
     store = await Store.open(tmp_path / "dc.db")
     engine = Engine(store, clock=FrozenClock(START))
     settings = Settings(db_path=str(tmp_path / "dc.db"), discord_token=TOKEN)
@@ -42,9 +45,19 @@ async def test_slash_log_with_options_in_a_dm(dc):
     synced = [c for c in dc.fake.calls if c.method == "PUT" and c.path.endswith("commands")]
     assert synced and {"log", "triage", "journal"} <= {c["name"] for c in synced[0].body}
     before = len(dc.fake.calls)
-    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="log", options=[
-        {"name": "region", "type": 3, "value": "calf"}, {"name": "side", "type": 3, "value": "left"},
-        {"name": "duration", "type": 3, "value": "30s"}, {"name": "details", "type": 3, "value": "after the gym"}]))
+    await dc.fake.dispatch(
+        "INTERACTION_CREATE",
+        dc.fake.interaction(
+            ALEX,
+            name="log",
+            options=[
+                {"name": "region", "type": 3, "value": "calf"},
+                {"name": "side", "type": 3, "value": "left"},
+                {"name": "duration", "type": 3, "value": "30s"},
+                {"name": "details", "type": 3, "value": "after the gym"},
+            ],
+        ),
+    )
     [saved] = await dc.fake.wait_for(lambda c: "Saved #" in content(c))
     assert "left calf twitch, 30 s" in saved.body["content"]
     assert any(c.path.startswith("interactions/") for c in dc.fake.calls[before:])  # acknowledged
@@ -52,3 +65,155 @@ async def test_slash_log_with_options_in_a_dm(dc):
 
 def content(call) -> str:
     return str(call.body.get("content", "")) if isinstance(call.body, dict) else ""
+
+
+def buttons(call) -> list[dict]:
+    return [b for row in (call.body.get("components") or []) for b in row.get("components", [])]
+
+
+async def press(dc, uid: int, label: str, *, as_user: int | None = None) -> None:
+    """Press the newest button with this label in a message the bot sent to `uid`."""
+    for call in reversed(dc.fake.sent()):
+        for b in buttons(call):
+            if b.get("label", "").lower().startswith(label.lower()) and f":{uid}:" in b["custom_id"]:
+                message = {**dc.fake.messages[call.response_id], "channel_id": dc.fake._dm_id(uid)}
+                await dc.fake.dispatch(
+                    "INTERACTION_CREATE", dc.fake.interaction(as_user or uid, custom_id=b["custom_id"], message=message)
+                )
+                return
+    raise AssertionError(f"no button {label!r}")
+
+
+async def answered(dc, since: int, text: str) -> str:
+    calls = await dc.fake.wait_for(lambda c: c in dc.fake.calls[since:] and text in content(c))
+    return content(calls[-1])
+
+
+async def test_full_triage_by_pressing_buttons_in_a_dm(dc):
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="triage"))
+    await answered(dc, 0, "safety check")
+    for label, expect in (
+        ("No", "How long"),
+        ("Less than 2 weeks", "Where does"),
+        ("One area", "eyelid"),
+        ("Only an eyelid", "weakness"),
+        ("No", "muscle bulk"),
+        ("No", "numbness"),
+        ("No", "slurred"),
+        ("No", "family"),
+        ("No", "self-care"),
+        ("Not yet", "Result"),
+    ):
+        since = len(dc.fake.calls)
+        await press(dc, ALEX, label)
+        await answered(dc, since, expect)
+    edits = [c for c in dc.fake.calls if c.method == "PATCH" and "✓" in content(c)]
+    assert edits and edits[-1].body.get("components") == []  # the question shows the answer, buttons gone
+    assert "Self-care first" in content(dc.fake.sent()[-2]) or any(
+        "Self-care first" in content(c) for c in dc.fake.sent()
+    )
+
+
+async def test_free_text_in_a_dm_is_logged(dc):
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "right calf 30s after the gym"))
+    text = await answered(dc, 0, "Saved #")
+    assert "right calf" in text
+
+
+async def test_a_guild_command_is_answered_ephemerally_and_in_dms_only(dc):
+    await dc.fake.dispatch(
+        "INTERACTION_CREATE",
+        dc.fake.interaction(
+            ALEX,
+            name="log",
+            options=[{"name": "details", "type": 3, "value": "left eyelid 2 min after coffee"}],
+            in_guild=True,
+        ),
+    )
+    await answered(dc, 0, "Saved #")
+    await answered(dc, 0, "answered you in a direct message")
+    public = [c for c in dc.fake.calls if c.method == "POST" and c.path == f"channels/{CHANNEL_ID}/messages"]
+    assert not public
+    deferred = [c for c in dc.fake.calls if c.path.startswith("interactions/")]
+    assert deferred and deferred[0].body["data"]["flags"] & 64  # ephemeral
+    dm = [c for c in dc.fake.sent() if "Saved #" in content(c)]
+    assert dm[0].path == f"channels/{ALEX + 1}/messages"
+
+
+async def test_closed_dms_get_an_ephemeral_how_to_and_switch_reminders_off(dc):
+    dc.fake.closed_dms.add(SAM)
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(SAM, name="journal", in_guild=True))
+    text = await answered(dc, 0, "direct messages")
+    assert "Privacy settings" in text and "calf" not in text
+    user, _ = await dc.store.user_for("discord", str(SAM), "UTC", dc.engine.clock.now())
+    await dc.store.execute(
+        "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, 'hydration', 0, 600, 1, ?)",
+        (user.id, to_ts(dc.engine.clock.now())),
+    )
+    await ReminderScheduler(dc.engine, dc.settings).tick()
+    row = await dc.store.fetchone("SELECT enabled, next_due FROM reminders WHERE user_id = ?", (user.id,))
+    assert row[0] == 0 or row[1] is None
+
+
+async def test_another_users_button_is_refused(dc):
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="log"))
+    await answered(dc, 0, "Where was the twitch")
+    since = len(dc.fake.calls)
+    await press(dc, ALEX, "Calf", as_user=SAM)
+    [refusal] = await dc.fake.wait_for(lambda c: c in dc.fake.calls[since:] and c.path.startswith("interactions/"))
+    assert refusal.body["type"] == 4 and "someone else" in refusal.body["data"]["content"]
+    assert refusal.body["data"]["flags"] & 64
+    await asyncio.sleep(0.2)
+    assert not [c for c in dc.fake.calls[since:] if "Which side" in content(c)]
+
+
+async def test_a_reminder_dm_snoozes_after_a_restart(dc):
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/journal"))
+    await answered(dc, 0, "no entries")
+    user, _ = await dc.store.user_for("discord", str(ALEX), "UTC", dc.engine.clock.now())
+    due = to_ts(dc.engine.clock.now())
+    await dc.store.execute(
+        "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, 'hydration', 0, 600, 1, ?)",
+        (user.id, due),
+    )
+    assert await ReminderScheduler(dc.engine, dc.settings).tick() == 1
+    await answered(dc, 0, "glass of water")
+    await dc.runner.stop()  # a restart: a new client, the same database
+    dc.runner = DiscordRunner(dc.engine, dc.settings)
+    await asyncio.wait_for(dc.runner.start(), 20)
+    since = len(dc.fake.calls)
+    await press(dc, ALEX, "Snooze")
+    await answered(dc, since, "Snoozed")
+    row = await dc.store.fetchone("SELECT next_due FROM reminders WHERE user_id = ? AND once = 1", (user.id,))
+    assert row is not None and row[0] == due + 3600
+
+
+async def test_link_a_telegram_identity_with_a_discord_one(dc):
+    from tests.conftest import Chat
+
+    telegram = Chat(dc.engine, "4242", "telegram")
+    await telegram.send("/note from telegram")
+    await telegram.send("/link")
+    code = telegram.text.split("/link ")[1].split()[0]
+    await dc.fake.dispatch(
+        "INTERACTION_CREATE",
+        dc.fake.interaction(ALEX, name="link", options=[{"name": "details", "type": 3, "value": code}]),
+    )
+    await answered(dc, 0, "Linked")
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/journal"))
+    text = await answered(dc, 0, "from telegram")
+    assert "Note" in text
+
+
+async def test_user_text_cannot_ping_everyone_and_the_token_stays_out_of_logs(dc, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/note @everyone look *here*"))
+    await answered(dc, 0, "Noted")
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/journal"))
+    text = await answered(dc, 0, "look")
+    assert "@everyone" not in text.replace("@\u200beveryone", "")
+    sends = [c for c in dc.fake.sent() if "look" in content(c)]
+    assert all(c.body.get("allowed_mentions", {}).get("parse") == [] for c in sends)
+    assert TOKEN not in caplog.text and TOKEN.split(".")[1] not in caplog.text
