@@ -133,11 +133,11 @@ class Store:
             _create_private_file(path)
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA busy_timeout=5000")  # first: another process may hold the file right now
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA secure_delete=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
         store = cls(db, path)
         try:
             await store._migrate()

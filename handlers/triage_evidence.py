@@ -15,6 +15,7 @@ LONG_DAYS = 14  # CL-1: more than 2 weeks
 GROUP_WINDOW_DAYS = 30  # CL-4: unrelated groups within a month
 LOOKBACK_DAYS = 180
 NEW_AREA_AFTER_DAYS = 7  # an area counts as new when it first appears a week after the first twitch
+ALL_FLAGS = frozenset({"long", "groups", "spreading"})
 
 
 @dataclass
@@ -71,10 +72,10 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
     """Suggest /triage once when this log makes the journal newly cross a line."""
     if entry.kind != "twitch":
         return []
-    ev = await journal_evidence(ctx.store, ctx.user.id, ctx.now, ctx.tz)
-    if not ev.flags:
-        return []
     known = {r[0] for r in await ctx.store.fetchall("SELECT flag FROM triage_flags WHERE user_id = ?", (ctx.user.id,))}
+    if known >= ALL_FLAGS:
+        return []  # every line was already pointed out once: nothing left to say, no need to look
+    ev = await journal_evidence(ctx.store, ctx.user.id, ctx.now, ctx.tz)
     new = ev.flags - known
     if not new:
         return []
