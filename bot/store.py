@@ -132,14 +132,14 @@ class Store:
         if path != ":memory:":
             _create_private_file(path)
         db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        await db.execute("PRAGMA busy_timeout=5000")  # first: another process may hold the file right now
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA secure_delete=ON")
-        store = cls(db, path)
-        try:
+        try:  # a connection left open keeps its (non-daemon) thread, and the process, alive
+            db.row_factory = sqlite3.Row
+            await db.execute("PRAGMA busy_timeout=5000")  # first: another process may hold the file right now
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA secure_delete=ON")
+            store = cls(db, path)
             await store._migrate()
         except BaseException:
             await db.close()
