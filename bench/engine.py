@@ -104,6 +104,7 @@ async def main() -> None:
     engine = Engine(store, clock=SystemClock())
     rnd = random.Random(7)
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     sent = 0
 
     async def person(worker: int) -> None:
@@ -115,7 +116,14 @@ async def main() -> None:
                 inc = Incoming("bench", uid, text=value) if kind == "text" else Incoming("bench", uid, choice=value)
                 start = time.perf_counter()
                 replies = await engine.handle(inc)
-                latencies.append(time.perf_counter() - start)
+                took = time.perf_counter() - start
+                latencies.append(took)
+                by_kind.setdefault(
+                    value.split(" ")[0]
+                    if kind == "text" and value.startswith("/")
+                    else ("button" if kind == "press" else "one-line log"),
+                    [],
+                ).append(took)
                 sent += 1
                 if not replies:
                     raise SystemExit(f"no reply to {inc}")
@@ -144,6 +152,9 @@ async def main() -> None:
     print(f"{'figure':<16}{'value':>12}")
     for k, v in figures.items():
         print(f"{k:<16}{v:>12}")
+    for k, v in sorted(by_kind.items()):
+        v.sort()
+        print(f"  p99 {k:<14}{v[int(len(v) * 0.99)] * 1000:>8.2f} ms  ({len(v)} messages)")
     print("targets: >= 2000 messages/s, p99 < 10 ms, RSS < 200 MB")
     print(json.dumps(figures))
 
