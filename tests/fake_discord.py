@@ -41,6 +41,7 @@ class FakeDiscord:
         self.closed_dms: set[int] = set()
         self.sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
+        self.resumed: list[dict] = []
         self._ids = itertools.count(910000000000000000)
         self._seq = itertools.count(1)
         self.runner: web.AppRunner | None = None
@@ -79,9 +80,12 @@ class FakeDiscord:
             data = json.loads(msg.data)
             if data["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
-            elif data["op"] in (2, 6):  # IDENTIFY or RESUME
+            elif data["op"] == 2:  # IDENTIFY
                 await self._ready(ws)
                 self.identified.set()
+            elif data["op"] == 6:  # RESUME after a disconnect: events continue where they left off
+                self.resumed.append(data["d"])
+                await self._send(ws, "RESUMED", {})
         return ws
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
@@ -157,6 +161,10 @@ class FakeDiscord:
 
     async def _send(self, ws, event: str, data: dict) -> None:
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def reconnect(self) -> None:
+        """Ask the client to reconnect (op 7), as Discord does when it moves a session."""
+        await self.sockets[-1].send_str(json.dumps({"op": 7, "d": None, "s": None, "t": None}))
 
     async def dispatch(self, event: str, data: dict) -> None:
         await self._send(self.sockets[-1], event, data)

@@ -217,3 +217,43 @@ async def test_user_text_cannot_ping_everyone_and_the_token_stays_out_of_logs(dc
     sends = [c for c in dc.fake.sent() if "look" in content(c)]
     assert all(c.body.get("allowed_mentions", {}).get("parse") == [] for c in sends)
     assert TOKEN not in caplog.text and TOKEN.split(".")[1] not in caplog.text
+
+
+async def test_a_gateway_reconnect_resumes_without_losing_or_repeating_replies(dc):
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/note before the reconnect"))
+    await answered(dc, 0, "Noted")
+    sockets = len(dc.fake.sockets)
+    await dc.fake.reconnect()
+    for _ in range(200):
+        if dc.fake.resumed and len(dc.fake.sockets) > sockets:
+            break
+        await asyncio.sleep(0.05)
+    assert dc.fake.resumed and dc.fake.resumed[-1]["session_id"] == "session"
+    since = len(dc.fake.calls)
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/journal"))
+    text = await answered(dc, since, "before the reconnect")
+    assert text.count("before the reconnect") == 1
+    await asyncio.sleep(0.3)
+    noted = [c for c in dc.fake.sent() if "Noted" in content(c)]
+    assert len(noted) == 1  # nothing answered twice
+
+
+async def test_export_arrives_as_file_attachments(dc):
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "left calf 30s after the gym"))
+    await answered(dc, 0, "Saved #")
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="export"))
+    calls = await dc.fake.wait_for(lambda c: len([x for x in dc.fake.calls if x.files]) >= 2)
+    files = {name: data for c in calls for name, data in c.files.items()} | {
+        name: data for c in dc.fake.calls for name, data in c.files.items()
+    }
+    json_name = next(n for n in files if n.endswith(".json"))
+    assert b'"region": "calf"' in files[json_name] and any(n.endswith(".csv") for n in files)
+
+
+def test_long_replies_split_at_2000_characters():
+    from bot.adapters.discord import split
+
+    text = "\n".join(f"entry {i} " + "x" * 70 for i in range(100))
+    parts = split(text)
+    assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")

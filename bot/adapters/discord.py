@@ -33,12 +33,15 @@ def clean(text: str) -> str:
 
 
 def split(text: str, limit: int = LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut after a line break, else after a space."""
     parts, rest = [], text
     while len(rest) > limit:
-        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
+        at = rest.rfind("\n", 0, limit)
+        if at <= limit // 2:
+            at = rest.rfind(" ", 0, limit)
+        cut = at + 1 if at > limit // 2 else limit
         parts.append(rest[:cut])
-        rest = rest[cut:].lstrip()
+        rest = rest[cut:]
     return [*parts, rest]
 
 
