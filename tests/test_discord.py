@@ -257,3 +257,13 @@ def test_long_replies_split_at_2000_characters():
     parts = split(text)
     assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+async def test_region_autocomplete_offers_the_vocabulary(dc):
+    data = dc.fake.interaction(
+        ALEX, name="log", options=[{"name": "region", "type": 3, "value": "ca", "focused": True}]
+    )
+    data["type"] = 4
+    await dc.fake.dispatch("INTERACTION_CREATE", data)
+    [answer] = await dc.fake.wait_for(lambda c: c.path.startswith("interactions/") and c.body.get("type") == 8)
+    assert {"name": "Calf", "value": "calf"} in answer.body["data"]["choices"]
