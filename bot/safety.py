@@ -1,0 +1,489 @@
+"""The safety screen: reads every piece of text a person sends, before any flow or parser.
+
+A pure function of the text (plus the person's country for the emergency number). The
+phrases, negation cues, time cues, categories and reply texts are data in rules/safety.toml;
+this module normalises the text, matches it, and decides the category. It never logs the text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.messages import Reply
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "rules" / "safety.toml"
+
+CATEGORIES = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag")
+SEVERITY = {c: i for i, c in enumerate(CATEGORIES)}  # lower is more serious
+LEVELS = ("immediate", "urgent", "prompt")
+UNLESS_REACH = 60  # characters around a match in which an `unless` pattern can excuse it
+INTERRUPTING = frozenset({"emergency", "crisis"})  # answered first, everywhere, nothing else competes
+
+
+class SafetyRulesError(ValueError):
+    """rules/safety.toml is wrong; the message says which rule and why."""
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    id: str
+    category: str
+    kind: str
+    source: str
+    what: str
+    patterns: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+    requires: re.Pattern[str] | None = None
+    own_negation: frozenset[str] = frozenset()  # groups whose pattern itself says "not" / "no"
+    negatable: bool = True
+    stroke: bool = False
+    slow_rule: str = ""
+    level: str = ""
+    also: tuple[str, ...] = ()
+    triage: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the screen found in one message."""
+
+    category: str  # one of CATEGORIES
+    rule: str  # the rule id that decided it
+    kind: str  # stroke | breathing | crisis | pregnancy | wasting | weakness | ...
+    what: str  # what was found, in Flicker's words (never the person's)
+    source: str
+    level: str = ""  # red flags: immediate | urgent | prompt
+    passed: bool = False  # stroke-like signs that came and went today
+    twitch: bool = False  # the message also describes a twitch
+    triage: dict[str, str] = field(default_factory=dict)  # answers the message already gives
+    also: tuple[Finding, ...] = ()  # lesser findings in the same message (red flags beside a crisis)
+
+    @property
+    def interrupts(self) -> bool:
+        return self.category in INTERRUPTING
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    finding: Finding | None
+    language: str  # "en", or the detected other language ("de", "es", ...)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    words: frozenset[str]
+    line: str = ""
+    emergency: str = ""
+    crisis: str = ""
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
+_KEEP = re.compile(r"[^a-z0-9' .,;!?&-]+")
+_PUNCT = re.compile(r"\s*([.,;!?])\s*")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9']+")
+_TWITCH = re.compile(
+    r"\b(twitch\w*|twiching|twtich\w*|fascicul\w*|spasm\w*|flicker\w*|jumping|jumpy|tic|tics|myokymia)\b"
+)
+
+
+class SafetyScreen:
+    """Loaded once from rules/safety.toml; `screen(text)` is pure and cheap (tens of µs)."""
+
+    def __init__(self, data: dict[str, Any], facts: frozenset[str] | None = None) -> None:
+        self.data = data
+        norm = data.get("normalize", {})
+        self._words: dict[str, str] = {k.lower(): v for k, v in norm.get("words", {}).items()}
+        neg = data.get("negation", {})
+        self._cues = frozenset(neg.get("cues", ()))
+        self._ignore = _alternation([rf"\b{p}\b" for p in neg.get("ignore", ())])
+        self._window = int(neg.get("window", 4))
+        self._breaks = frozenset(neg.get("clause_breaks", ()))
+        time = data.get("time", {})
+        self._resolved = _alternation(time.get("resolved", ()))
+        self._past = _alternation(time.get("past", ()))
+        self._slow = _alternation(time.get("slow", ()))
+        self.rules: list[SafetyRule] = []
+        for raw in data.get("rule", ()):
+            self.rules.append(_rule(raw, facts))
+        by_id = {r.id: r for r in self.rules}
+        if len(by_id) != len(self.rules):
+            raise SafetyRulesError("rules/safety.toml: two rules share an id")
+        for r in self.rules:
+            if r.slow_rule and r.slow_rule not in by_id:
+                raise SafetyRulesError(f"rules/safety.toml: rule {r.id!r} names unknown slow_rule {r.slow_rule!r}")
+        self.by_id = by_id
+        # Most serious category first, so the first decisive hit wins.
+        self.rules.sort(key=lambda r: SEVERITY[r.category])
+        self.replies: dict[str, str] = dict(data.get("reply", {}))
+        self.levels: dict[str, str] = dict(data.get("levels", {}))
+        self.after: dict[str, Any] = dict(data.get("after", {}))
+        self.after_patterns = {
+            key[: -len("_patterns")]: _alternation(v) for key, v in self.after.items() if key.endswith("_patterns")
+        }
+        self.languages: dict[str, Language] = {}
+        for code, lang in data.get("languages", {}).items():
+            self.languages[code] = Language(
+                code,
+                frozenset(lang.get("words", ())),
+                lang.get("line", ""),
+                lang.get("emergency", ""),
+                lang.get("crisis", ""),
+            )
+        nums = data.get("emergency_numbers", {})
+        self._numbers: dict[str, str] = dict(nums.get("numbers", {}))
+        for code in nums.get("eu", ()):
+            self._numbers.setdefault(code, nums.get("default", "112"))
+        for key in ("emergency_stroke", "emergency_breathing", "crisis", "red_flag", "english_only"):
+            if key not in self.replies:
+                raise SafetyRulesError(f"rules/safety.toml: [reply] lacks {key!r}")
+        for level in LEVELS:
+            if level not in self.levels:
+                raise SafetyRulesError(f"rules/safety.toml: [levels] lacks {level!r}")
+
+    # ---- text -------------------------------------------------------------------------------------
+    def normalise(self, text: str) -> str:
+        """Lowercase, accents and emoji gone, contractions and common typos made plain."""
+        t = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
+        t = "".join(ch for ch in t if not unicodedata.combining(ch))
+        t = _KEEP.sub(" ", t.replace("\u00df", "ss"))
+        t = _PUNCT.sub(r" \1 ", t)
+        words = self._words
+        out = []
+        for w in t.split():
+            rep = words.get(w)
+            if rep is None and "'" in w:
+                rep = words.get(w.replace("'", ""))
+                if rep is None:
+                    w = w.replace("'", " ")
+            out.append(rep if rep is not None else w)
+        return " ".join(out)
+
+    def language(self, norm: str) -> str:
+        """The message's language by its common words; "en" when unsure or when English wins."""
+        tokens = _WORD.findall(norm)
+        if len(tokens) < 2:
+            return "en"
+        best, best_hits = "en", 0
+        en_hits = 0
+        for code, lang in self.languages.items():
+            hits = sum(1 for tok in tokens if tok in lang.words)
+            if code == "en":
+                en_hits = hits
+            elif hits > best_hits:
+                best, best_hits = code, hits
+        if best_hits >= 2 and best_hits > en_hits and best_hits >= len(tokens) * 0.25:
+            return best
+        return "en"
+
+    # ---- matching -------------------------------------------------------------------------------
+    def screen(self, text: str) -> ScreenResult:
+        norm = self.normalise(text)
+        lang = self.language(norm)
+        hits: list[Finding] = []
+        for rule in self.rules:
+            if rule.patterns is None:
+                continue
+            if rule.requires is not None and not rule.requires.search(norm):
+                continue
+            if not self._fires(rule, norm):
+                continue
+            finding = self._decide(rule, norm)
+            if finding is not None:
+                hits.append(finding)
+        if not hits:
+            return ScreenResult(None, lang)
+        hits.sort(key=lambda f: (SEVERITY[f.category], LEVELS.index(f.level) if f.level in LEVELS else 9))
+        first, rest = hits[0], tuple(h for h in hits[1:] if h.category != hits[0].category or h.rule != hits[0].rule)
+        triage: dict[str, str] = {}
+        for h in hits:
+            triage.update(h.triage)
+        twitch = bool(_TWITCH.search(norm))
+        return ScreenResult(
+            Finding(
+                first.category,
+                first.rule,
+                first.kind,
+                first.what,
+                first.source,
+                first.level,
+                first.passed,
+                twitch,
+                triage,
+                rest,
+            ),
+            lang,
+        )
+
+    def _fires(self, rule: SafetyRule, norm: str) -> bool:
+        assert rule.patterns is not None
+        for m in rule.patterns.finditer(norm):
+            # `unless` looks only near the match: "choking on my laughter", not the whole message.
+            if rule.unless is not None and rule.unless.search(
+                norm, max(0, m.start() - UNLESS_REACH), m.end() + UNLESS_REACH
+            ):
+                continue
+            if rule.negatable and self._negated(norm, m.start(), m.end(), m.lastgroup in rule.own_negation):
+                continue
+            return True
+        return False
+
+    def _negated(self, norm: str, start: int, end: int, own_negation: bool = False) -> bool:
+        """A negation cue in the same clause just before the match, or inside it (unless the
+        pattern itself says "not", as in "could not speak")."""
+        before = self._ignore.sub(" ", norm[:start]) if self._ignore else norm[:start]
+        if not own_negation:
+            inside = self._ignore.sub(" ", norm[start:end]) if self._ignore else norm[start:end]
+            if any(tok in self._cues for tok in inside.split()):
+                return True
+        count = 0
+        for tok in reversed(before.split()):
+            if tok in self._breaks:
+                return False
+            if tok in self._cues:
+                return True
+            count += 1
+            if count >= self._window:
+                return False
+        return False
+
+    def _decide(self, rule: SafetyRule, norm: str) -> Finding | None:
+        """Time decides stroke-like signs: passed today, days ago, or built up over weeks."""
+        base = Finding(rule.category, rule.id, rule.kind, rule.what, rule.source, rule.level, triage=rule.triage)
+        if not rule.stroke:
+            return base
+        resolved = bool(self._resolved and self._resolved.search(norm))
+        past = bool(self._past and self._past.search(norm))
+        slow = bool(self._slow and self._slow.search(norm))
+        if resolved and past:
+            return Finding("urgent_gp", rule.id, rule.kind, rule.what, rule.source)
+        if slow and not resolved and rule.slow_rule:
+            slow_rule = self.by_id[rule.slow_rule]
+            return Finding(
+                slow_rule.category,
+                slow_rule.id,
+                slow_rule.kind,
+                slow_rule.what if slow_rule.what else rule.what,
+                slow_rule.source,
+                slow_rule.level,
+                triage=slow_rule.triage,
+            )
+        if past and not resolved and not slow:
+            # "last week my face drooped" with no sign it's still there: a past episode.
+            if not re.search(r"\b(still|now|right now|again|keeps|since)\b", norm):
+                return Finding("urgent_gp", rule.id, rule.kind, rule.what, rule.source)
+        return Finding(
+            rule.category, rule.id, rule.kind, rule.what, rule.source, rule.level, passed=resolved, triage=rule.triage
+        )
+
+    # ---- where the person is ------------------------------------------------------------------------
+    def emergency_number(self, timezone: str | None) -> str | None:
+        """The emergency number of the country the person's time zone belongs to, if known."""
+        country = country_of(timezone or "")
+        if country is None:
+            return None
+        return self._numbers.get(country)
+
+
+def _alternation(patterns: Any, literal: bool = False) -> re.Pattern[str] | None:
+    items = [re.escape(p) if literal else p for p in patterns]
+    if not items:
+        return None
+    if literal:
+        return re.compile(r"\b(?:" + "|".join(items) + r")\b")
+    return re.compile("|".join(f"(?:{p})" for p in items))
+
+
+_NEGATION_IN_PATTERN = re.compile(r"\b(not|no|never|without|nothing)\b")
+
+
+def _named_alternation(patterns: Any) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    """One regex for all of a rule's patterns; each alternative is a named group, so a match
+    tells which pattern fired (and whether that pattern carries its own "not")."""
+    items = list(patterns)
+    if not items:
+        return None, frozenset()
+    own = frozenset(f"p{i}" for i, p in enumerate(items) if _NEGATION_IN_PATTERN.search(p))
+    return re.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(items))), own
+
+
+def _rule(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
+    rid = raw.get("id", "?")
+    where = f"rules/safety.toml: rule {rid!r}"
+    for key in ("id", "category", "kind", "source"):
+        if not raw.get(key):
+            raise SafetyRulesError(f"{where} lacks {key!r}")
+    if raw["category"] not in CATEGORIES:
+        raise SafetyRulesError(f"{where}: unknown category {raw['category']!r} (one of {', '.join(CATEGORIES)})")
+    if raw["category"] == "red_flag" and raw.get("level") not in LEVELS:
+        raise SafetyRulesError(f"{where}: a red flag needs a level ({', '.join(LEVELS)})")
+    sources = [raw["source"], *raw.get("also", ())]
+    if facts is not None:
+        for s in sources:
+            if s not in facts:
+                raise SafetyRulesError(f"{where}: source {s!r} is not a fact in rules/facts.toml")
+    try:
+        patterns, own_negation = _named_alternation(raw.get("patterns", ()))
+        unless = _alternation(raw.get("unless", ()))
+        requires = _alternation(raw.get("requires", ()))
+    except re.error as e:
+        raise SafetyRulesError(f"{where}: a pattern is not a valid regular expression ({e})") from e
+    return SafetyRule(
+        id=rid,
+        category=raw["category"],
+        kind=raw["kind"],
+        source=raw["source"],
+        what=raw.get("what", ""),
+        patterns=patterns,
+        unless=unless,
+        requires=requires,
+        own_negation=own_negation,
+        negatable=bool(raw.get("negatable", True)),
+        stroke=bool(raw.get("stroke", False)),
+        slow_rule=raw.get("slow_rule", ""),
+        level=raw.get("level", ""),
+        also=tuple(raw.get("also", ())),
+        triage=dict(raw.get("triage", {})),
+    )
+
+
+def _known_facts() -> frozenset[str] | None:
+    """Fact ids from rules/facts.toml, when it ships (it holds the text of every fact)."""
+    path = DEFAULT_PATH.with_name("facts.toml")
+    if not path.exists():
+        return None
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    facts = data.get("fact", data.get("facts", data))
+    if isinstance(facts, list):
+        return frozenset(str(x.get("id")) for x in facts)
+    return frozenset(str(k) for k in facts)
+
+
+@lru_cache(maxsize=4)
+def load_safety_screen(path: Path | str = DEFAULT_PATH) -> SafetyScreen:
+    with Path(path).open("rb") as f:
+        data = tomllib.load(f)
+    return SafetyScreen(data, _known_facts())
+
+
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country code, from the tz database's zone.tab (shipped with tzdata)."""
+    out: dict[str, str] = {}
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return out
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            out[parts[2]] = parts[0]
+    return out
+
+
+# Zones people set that zone.tab doesn't list under that name.
+_ALIASES = {
+    "US/Eastern": "US",
+    "US/Central": "US",
+    "US/Mountain": "US",
+    "US/Pacific": "US",
+    "US/Alaska": "US",
+    "US/Hawaii": "US",
+    "Canada/Eastern": "CA",
+    "Canada/Pacific": "CA",
+    "GB": "GB",
+    "Europe/Belfast": "GB",
+    "Eire": "IE",
+    "Australia/ACT": "AU",
+    "Australia/NSW": "AU",
+    "Asia/Calcutta": "IN",
+    "NZ": "NZ",
+    "Japan": "JP",
+    "Europe/Kiev": "UA",
+}
+
+
+def country_of(timezone: str) -> str | None:
+    if not timezone or timezone in ("UTC", "Etc/UTC", "GMT"):
+        return None
+    return _zone_countries().get(timezone) or _ALIASES.get(timezone)
+
+
+# ---- the replies (pure: the engine can answer an emergency even when the store is down) -------------
+UNKNOWN_NUMBER = "your local emergency number"
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def compose(
+    screen: SafetyScreen, finding: Finding, *, timezone: str | None, language: str, private: bool
+) -> list[Reply]:
+    """What the person sees first. Group chats get the instruction without their words."""
+    from bot.messages import Reply
+
+    r = screen.replies
+    number = screen.emergency_number(timezone)
+    num = number or UNKNOWN_NUMBER
+    fmt = {"number": num, "what": finding.what, "What": _cap(finding.what)}
+    out: list[Reply] = []
+    lang = screen.languages.get(language)
+    foreign = ""
+    if lang is not None and language != "en":
+        line = (
+            lang.emergency if finding.category == "emergency" else lang.crisis if finding.category == "crisis" else ""
+        )
+        if line:
+            foreign = line.replace(" ({number})", f" ({number})" if number else "").format(number=num)
+    if finding.category == "emergency":
+        if finding.passed and finding.kind == "stroke":
+            body = r["emergency_passed"].format(**fmt)
+        else:
+            key = "emergency_breathing" if finding.kind == "breathing" else "emergency_stroke"
+            body = r[key].format(**fmt)
+        source = r.get("emergency_breathing_source" if finding.kind == "breathing" else "emergency_stroke_source", "")
+        text = "\n\n".join(x for x in (foreign, body, source) if x)
+        if not private:
+            out.append(Reply("\n\n".join(x for x in (foreign, r["emergency_group"].format(**fmt)) if x), private=False))
+        out.append(Reply(text, private=True))
+        return out
+    if finding.category == "crisis":
+        country = country_of(timezone or "")
+        if country == "US":
+            lines = r["crisis_lines_us"]
+        elif country in ("GB", "IE"):
+            lines = r["crisis_lines_uk"]
+        elif country is not None and number:
+            lines = r["crisis_lines_other"].format(number=number)
+        else:
+            lines = r["crisis_lines_unknown"]
+        body = r["crisis"].format(lines=lines, **fmt)
+        text = "\n\n".join(x for x in (foreign, body, r.get("crisis_source", "")) if x)
+        if not private:
+            out.append(Reply(r["crisis_group"].format(lines=lines, **fmt), private=False))
+        out.append(Reply(text, private=True))
+        return out
+    if finding.category == "urgent_gp":
+        body = r["urgent_gp"].format(**fmt)
+        out.append(Reply("\n\n".join(x for x in (body, r.get("urgent_gp_source", "")) if x), private=True))
+    elif finding.category == "pregnancy":
+        body = r["pregnancy"].format(**fmt)
+        out.append(Reply("\n\n".join(x for x in (body, r.get("pregnancy_source", "")) if x), private=True))
+    else:  # red_flag: never opens with reassurance; says who and how soon
+        level = screen.levels.get(finding.level, "")
+        body = r["red_flag"].format(Level=level, **fmt)
+        out.append(Reply(body, private=True))
+    return out
