@@ -134,6 +134,7 @@ class SafetyScreen:
         # word start -> (rule position, pattern); patterns without a literal start are always tried
         self._index: dict[str, list[tuple[int, Pattern]]] = {}
         self._always: dict[int, list[Pattern]] = {}
+        self._by_word: dict[str, tuple[tuple[int, Pattern], ...]] = {}  # a cache of the index per word
         for pos, r in enumerate(self.rules):
             for p in r.patterns:
                 if p.starts is None:
@@ -155,6 +156,10 @@ class SafetyScreen:
                 lang.get("emergency", ""),
                 lang.get("crisis", ""),
             )
+        self._langs_of: dict[str, tuple[str, ...]] = {}
+        for code, lang in self.languages.items():
+            for w in lang.words:
+                self._langs_of[w] = (*self._langs_of.get(w, ()), code)
         nums = data.get("emergency_numbers", {})
         self._numbers: dict[str, str] = dict(nums.get("numbers", {}))
         for code in nums.get("eu", ()):
@@ -169,9 +174,11 @@ class SafetyScreen:
     # ---- text -------------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
         """Lowercase, accents and emoji gone, contractions and common typos made plain."""
-        t = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
-        t = "".join(ch for ch in t if not unicodedata.combining(ch))
-        t = _KEEP.sub(" ", t.replace("\u00df", "ss"))
+        t = text.translate(_APOSTROPHES).casefold()
+        if not t.isascii():  # accents off ("plötzlich" -> "plotzlich"); most messages skip this
+            t = unicodedata.normalize("NFKD", t.replace("\u00df", "ss"))
+            t = "".join(ch for ch in t if not unicodedata.combining(ch))
+        t = _KEEP.sub(" ", t)
         t = _PUNCT.sub(r" \1 ", t)
         words = self._words
         out = []
@@ -189,14 +196,16 @@ class SafetyScreen:
         tokens = _WORD.findall(norm)
         if len(tokens) < 2:
             return "en"
-        best, best_hits = "en", 0
-        en_hits = 0
-        for code, lang in self.languages.items():
-            hits = sum(1 for tok in tokens if tok in lang.words)
-            if code == "en":
-                en_hits = hits
-            elif hits > best_hits:
-                best, best_hits = code, hits
+        hits: dict[str, int] = {}
+        langs_of = self._langs_of
+        for tok in tokens:
+            for code in langs_of.get(tok, ()):
+                hits[code] = hits.get(code, 0) + 1
+        en_hits = hits.pop("en", 0)
+        if not hits:
+            return "en"
+        best = max(hits, key=lambda c: hits[c])
+        best_hits = hits[best]
         if best_hits >= 2 and best_hits > en_hits and best_hits >= len(tokens) * 0.25:
             return best
         return "en"
@@ -245,15 +254,23 @@ class SafetyScreen:
         text's words, plus those that can start anywhere. (Trying all ~290 patterns at every
         position costs about 1 ms a message; this keeps it in tens of µs.)"""
         found: dict[int, list[Pattern]] = {pos: list(ps) for pos, ps in self._always.items()}
-        index = self._index
         seen: set[int] = set()
         for word in set(norm.split()):
-            for k in range(1, min(len(word), PREFIX) + 1):
-                for pos, p in index.get(word[:k], ()):
-                    if id(p) not in seen:
-                        seen.add(id(p))
-                        found.setdefault(pos, []).append(p)
+            for pos, p in self._word_candidates(word):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found.setdefault(pos, []).append(p)
         return found
+
+    def _word_candidates(self, word: str) -> tuple[tuple[int, Pattern], ...]:
+        got = self._by_word.get(word)
+        if got is None:
+            index = self._index
+            got = tuple(pair for k in range(1, min(len(word), PREFIX) + 1) for pair in index.get(word[:k], ()))
+            if len(self._by_word) > 100_000:  # people write a lot of different words; memory stays flat
+                self._by_word.clear()
+            self._by_word[word] = got
+        return got
 
     def _fires(self, rule: SafetyRule, patterns: list[Pattern], norm: str) -> bool:
         for p in patterns:
