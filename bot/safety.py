@@ -559,7 +559,8 @@ def compose(
         source = r.get("emergency_breathing_source" if finding.kind == "breathing" else "emergency_stroke_source", "")
         text = "\n\n".join(x for x in (foreign, body, source) if x)
         if not private:
-            out.append(Reply("\n\n".join(x for x in (foreign, r["emergency_group"].format(**fmt)) if x), private=False))
+            group = "\n\n".join(x for x in (foreign, r["emergency_group"].format(**fmt)) if x)
+            out.append(Reply(group, private=False, aloud=True))
         out.append(Reply(text, private=True))
         return out
     if finding.category == "crisis":
