@@ -124,6 +124,15 @@ async def _remember_prefill(ctx: Context, prefill: dict[str, str]) -> None:
 
 
 # ---- after an emergency ---------------------------------------------------------------------------------
+async def enter_after_emergency(ctx: Context, kind: str = "stroke") -> tuple[Choice, ...]:
+    """Another flow (the /triage safety question) gave the emergency instruction: the next messages
+    get answers consistent with it too. Returns the choices to show under that instruction."""
+    rules = load_safety_screen()
+    await _record(ctx, "emergency", "triage_answer")
+    await ctx.set_flow(FLOW, "after", {"kind": kind, "passed": False, "keep": "", "stash": None, "event": None})
+    return (Choice("safety:called", rules.after["button_called"]),)
+
+
 async def after_text(ctx: Context) -> list[Reply] | None:
     """Messages right after an emergency answer: consistent with the instruction, never the log hint."""
     conv = ctx.conversation
