@@ -29,10 +29,14 @@ class Fact:
     title: str
     text: str
     origin: str  # in words: "the article on muscle twitches ..." or the public page named
+    from_article: bool = True
 
     def line(self) -> str:
         """One readable line: title, text and where it comes from."""
         return f"{self.title}: {self.text} (Source: {self.origin}.)"
+
+
+ARTICLE = "article"
 
 
 @lru_cache(maxsize=2)
@@ -48,7 +52,9 @@ def load_facts(path: Path | str = FACTS_PATH) -> dict[str, Fact]:
         missing = [k for k in ("title", "text", "origin") if not f.get(k)]
         if missing:
             raise SourceError(f"{Path(path).name}: fact {fid} has no {', '.join(missing)}")
-        facts[fid] = Fact(fid, f["title"], " ".join(f["text"].split()), origins.get(f["origin"], f["origin"]))
+        facts[fid] = Fact(
+            fid, f["title"], " ".join(f["text"].split()), origins.get(f["origin"], f["origin"]), f["origin"] == ARTICLE
+        )
     if not facts:
         raise SourceError(f"{Path(path).name}: no [fact.<id>] tables")
     return facts
@@ -97,5 +103,13 @@ def references(ids: Iterable[str], *, full: bool = False) -> list[str]:
         f = facts.get(fid)
         if f is None:
             continue
-        lines.append(f"[{n}] {f.line()}" if full else f"[{n}] {f.title} ({f.origin})")
+        if full:
+            lines.append(f"[{n}] {f.line()}")
+        else:
+            lines.append(f"[{n}] {f.title}" + ("" if f.from_article else f" ({f.origin})"))
     return lines
+
+
+def sources_line(ids: Iterable[str]) -> str:
+    """'Sources (the article on muscle twitches unless named): [1] ...; [2] ...' for a reply's end."""
+    return "Sources (the article on muscle twitches unless named): " + "; ".join(references(ids)) + "."
