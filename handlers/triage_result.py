@@ -40,7 +40,10 @@ def plan_text(answers: dict[str, str]) -> str | None:
     for step in plan.steps:
         text = step.pregnancy if pregnant and step.pregnancy else step.text
         lines.append(f"- {text} {n.cite(*step.sources)}")
-    lines.append(f"{plan.outro} {n.cite(*plan.sources)}")
+    if plan.eyelid_outro and plan.eyelid_when and matches(plan.eyelid_when, answers):
+        lines.append(f"{plan.eyelid_outro} {n.cite(*plan.eyelid_outro_sources)}")
+    else:
+        lines.append(f"{plan.outro} {n.cite(*plan.sources)}")
     lines.append(sources_line(n.ids))
     return "\n".join(lines)
 

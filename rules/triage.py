@@ -80,6 +80,8 @@ class Conditional:
     sources: tuple[str, ...]
     when: When
     text: str
+    action: str = ""  # a calm text's own action line, replacing the lowest level's
+    action_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class Plan:
     outro: str
     steps: tuple[PlanStep, ...]
     skip_when: When
+    eyelid_outro: str = ""
+    eyelid_outro_sources: tuple[str, ...] = ()
+    eyelid_when: When = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,13 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
         except SourceError as exc:
             raise _fail(raw, f'id = "{i.id}"', f"checklist item {i.id!r} is not a fact id") from exc
     calm = tuple(
-        Conditional(_sources(raw, c, "calm text"), check_when(c["when"], "calm text"), _words(c["text"]))
+        Conditional(
+            _sources(raw, c, "calm text"),
+            check_when(c["when"], "calm text"),
+            _words(c["text"]),
+            _words(c.get("action", "")),
+            _sources(raw, {"sources": c["action_sources"]}, "calm action") if c.get("action") else (),
+        )
         for c in data.get("calm", [])
     )
     if not calm or calm[-1].when:
@@ -335,6 +346,9 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
                 for s in p.get("step", [])
             ),
             check_when(p.get("skip_when", {}), "plan"),
+            _words(p.get("eyelid_outro", "")),
+            _sources(raw, {"sources": p["eyelid_outro_sources"]}, "plan") if p.get("eyelid_outro") else (),
+            check_when(p.get("eyelid_when", {}), "plan"),
         )
     return TriageRules(
         version=data["version"],
@@ -408,19 +422,20 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
     level = max((f[0] for f in fired), key=rank.__getitem__, default=min(rules.levels, key=rank.__getitem__))
     fired.sort(key=lambda f: -rank[f[0]])  # the reasons behind the level come first
     reasons = [reason for _, reason, _ in fired]
+    action, behind = rules.levels[level].action, [s for f_level, r, _ in fired if f_level == level for s in r.sources]
     if not fired:
         calm = next(c for c in rules.calm if matches(c.when, answers))
         reasons.insert(0, Reason(calm.sources, calm.text))
+        if calm.action:
+            action, behind = calm.action, list(calm.action_sources)
     notes.extend(Reason(n.sources, n.text) for n in rules.notes if matches(n.when, answers))
     lv = rules.levels[level]
     who = _join([w for f_level, _, w in fired if f_level == level]) or lv.default_who
     unsure = tuple(q.short for q in rules.questions if answers.get(q.id) == "unsure")
-    # The action rests on the facts of the rules that set the level (or the level's own, if none did).
-    behind = [s for f_level, reason, _ in fired if f_level == level for s in reason.sources]
     return TriageResult(
         level,
         lv.words,
-        lv.action.replace("{who}", who),
+        action.replace("{who}", who),
         tuple(dict.fromkeys(reasons)),
         unsure,
         rules.disclaimer,
