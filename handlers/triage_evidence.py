@@ -104,7 +104,7 @@ async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evi
         ev.items.append(
             Item(
                 "episodes",
-                "separate episodes, not one long twitch",
+                "separate episodes",
                 f"{len(runs)} separate episodes with breaks of more than a week ({shown}); {current}. "
                 "Separate episodes are not one twitch lasting weeks",
                 "duration",
@@ -127,8 +127,8 @@ async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evi
     joined = []
     for i, g in enumerate(order[1:], 1):
         begun = groups[g][0]
-        if (begun - groups[order[0]][0]).days < BREAK_DAYS:
-            continue
+        if (begun - groups[order[0]][0]).days < BREAK_DAYS or len(set(groups[g])) < 2:
+            continue  # a new area seen once (a calf after a run) has not joined anything
         # an earlier area went on: logged on 2+ days, the last of them no earlier than a week before
         if any(len(set(groups[e])) >= 2 and (groups[e][-1] - begun).days >= -BREAK_DAYS for e in order[:i]):
             joined.append(g)
@@ -164,7 +164,7 @@ async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evi
         ev.items.append(
             Item(
                 "separate",
-                "different areas at different times, not spreading",
+                "different areas at different times",
                 "twitches in different areas at different times (" + ", ".join(name(g) for g in order) + "); "
                 "a twitch in a new area now and then is not spreading",
                 "spread",
