@@ -21,6 +21,7 @@ NO = (
     "no", "n", "nope", "nah", "not really", "none", "never", "i don't", "i dont", "i do not", "haven't",
     "have not", "not at all", "no way", "negative", "it isn't", "it is not", "it doesn't", "it does not",
     "they don't", "wrong", "not that i know", "not that i know of", "not that i noticed", "no it isn't",
+    "not", "i'm not", "im not", "i am not", "she isn't", "he isn't", "she's not", "he's not",
 )  # fmt: skip
 UNSURE = (
     "not sure", "unsure", "don't know", "dont know", "do not know", "dunno", "no idea", "maybe", "idk",
@@ -28,6 +29,7 @@ UNSURE = (
     "a bit", "a little", "somewhat", "perhaps", "possibly", "i think so", "not certain", "unclear", "?",
     "i'm not sure", "im not sure", "might be", "could be",
 )  # fmt: skip
+DOUBT = ("not sure", "don't know", "dont know", "do not know", "no idea", "dunno", "can't tell", "hard to say")
 EXPLAIN = ("what does this mean", "what do you mean", "explain", "help", "what", "huh", "meaning")
 
 _PUNCT = re.compile(r"[.!,;:()\"]+")
@@ -55,7 +57,7 @@ def yes_no(text: str) -> str | None:
     t = normalise(text)
     if not t:
         return None
-    if _first_of(t, UNSURE):
+    if _first_of(t, UNSURE) or any(_has(t, p) for p in DOUBT):
         return "unsure"
     if _first_of(t, NO):
         return "no"
