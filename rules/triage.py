@@ -396,7 +396,10 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
         elif r.unsure != "ignore" and matches(r.when, answers, unsure_as_yes=True):
             level = r.level if r.unsure == "fire" else r.unsure.split(":", 1)[1]
             doubts = " and ".join(rules.question(q).short for q in r.when if answers.get(q) == "unsure")
-            text = f"You weren't sure about {doubts}; that can't be ruled out here, so a doctor should check it."
+            if rules.levels[level].default_who:  # a level that books someone
+                text = f"You weren't sure about {doubts}; that can't be ruled out here, so a doctor should check it."
+            else:
+                text = f"You weren't sure about {doubts}; watch for it, and book a doctor if it turns out to be so."
             if r.unsure == "fire" and r.level == "emergency":
                 text = f"You weren't sure about {doubts}. {r.text}"
             fired.append((level, Reason(r.sources, text), r.who if level == r.level else ""))
