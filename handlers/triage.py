@@ -192,7 +192,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         return await _evidence_answer(ctx, data, parts[2])
     if parts[0] == "re" and len(parts) == 2 and conv.step.startswith("conflict:"):
         return await _reask(ctx, data, parts[1])
-    if len(parts) >= 2 and conv.step == f"q:{parts[1]}":
+    if len(parts) >= 2 and conv.step == f"q:{parts[1]}" and load_triage_rules().has_question(parts[1]):
         q = load_triage_rules().question(parts[1])
         if parts[0] == "x":
             return [_ask(q, q.explain)]
@@ -250,20 +250,24 @@ async def on_text(ctx: Context) -> list[Reply] | None:
         if what and (what == "drop" or conv.data.get("log_data", {}).get("fields", {}).get("region")):
             return await _log_decision(ctx, what)
         return await _unfinished_log_again(ctx)
-    if step.startswith("ev:"):
+    if step.startswith("ev:") and data.get("evidence"):
         said = yes_no(text)
         if said is None:
             return [_ask_item(data, _hint(text, '"yes", "no" or "not sure"'))]
         return await _evidence_answer(ctx, data, said)
-    if step.startswith("conflict:"):
-        c = next(c for c in load_triage_rules().consistency if c.id == step.split(":", 1)[1])
+    if step.startswith("conflict:") and any(c.id == step[9:] for c in load_triage_rules().consistency):
+        c = next(c for c in load_triage_rules().consistency if c.id == step[9:])
         t = normalise(text)
         for qid, label in c.reask:
             words = {qid, label.lower(), *RE_ASK_WORDS.get(qid, ())}
             if any(w in t for w in words):
                 return await _reask(ctx, data, qid)
         return [_ask_conflict(c.id, _hint(text, f'"{c.reask[0][1].lower()}"'))]
-    q = load_triage_rules().question(step.removeprefix("q:"))
+    rules = load_triage_rules()
+    if not step.startswith("q:") or not rules.has_question(step[2:]):  # state from an older version
+        await ctx.end_flow()
+        return [Reply("The questionnaire has changed since you started it; send /triage to start again.")]
+    q = rules.question(step[2:])
     answer, extra = read_answer(q, text, ctx.local_now().date())
     if answer is None:
         if wants_explanation(text):

@@ -213,3 +213,14 @@ async def test_the_one_week_check_in_arrives_a_week_later(chat, engine, clock):
     clock.advance(hours=1)
     await scheduler.tick()
     assert got and "A week ago" in got[0].text and "Answer again" in [c.label for c in got[0].choices]
+
+
+async def test_a_questionnaire_left_by_an_older_version_restarts_cleanly(chat, store, clock):
+    from bot.store import Conversation
+
+    user, _ = await store.user_for("console", "alice", "UTC", clock.now())
+    await store.save_conversation(user.id, Conversation("triage", "evidence", {"answers": {}}, clock.now()))
+    await chat.send("yes")
+    assert "changed since you started" in chat.text
+    await chat.send("/triage")
+    assert "safety check" in chat.text
