@@ -57,3 +57,33 @@ def test_numbered_references_follow_first_use():
 
 def test_cited_ids_reads_citations_in_text():
     assert cited_ids("harmless (BG-2); see (EY-1, EY-2) and CL-RULE") == ["BG-2", "EY-1", "EY-2", "CL-RULE"]
+
+
+def test_every_source_cited_in_any_rules_file_is_a_fact_of_facts_toml():
+    import tomllib
+
+    facts = load_facts()
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("source", "sources"):
+                    for fid in [value] if isinstance(value, str) else value:
+                        yield fid, f"{where}.{key}"
+                else:
+                    yield from walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for n, item in enumerate(node):
+                yield from walk(item, f"{where}[{n}]")
+
+    for path in sorted(Path("rules").glob("*.toml")):
+        if path.name == "facts.toml":
+            continue
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for fid, where in walk(data, path.name):
+            assert fid in facts, f"{where}: {fid}"
+
+
+async def test_sources_command_is_listed_in_help(chat):
+    await chat.send("/help")
+    assert "/sources" in chat.text
