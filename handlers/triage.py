@@ -21,6 +21,7 @@ FLOW = "triage"
 NOT_NOW = Choice("triage:cancel", "Not now")
 EXPLAIN = "What does this mean?"
 EVIDENCE_FOR = ("duration", "spread")  # the journal is shown before the first of these is asked
+STOP_AT = "immediate"  # from this level up no answer can change what to do: the result comes at once
 SAID = {"yes": "yes", "no": "no", "unsure": "not sure"}
 RE_ASK_WORDS = {"duration": ("how long", "long", "time", "started"), "selfcare": ("self-care", "self care")}
 
@@ -68,7 +69,8 @@ def _ask_conflict(cid: str, lead: str = "") -> Reply:
 async def _continue(ctx: Context, data: dict[str, Any], lead: str = "") -> list[Reply]:
     rules = load_triage_rules()
     answers = data["answers"]
-    if evaluate(answers).level == "emergency":  # GS-1: no more questions first
+    level = rules.levels[evaluate(answers).level]
+    if level.rank >= rules.levels[STOP_AT].rank:  # GS-1, SF-4, RF-2: act now, no more questions first
         return await finish(ctx, answers, data)
     conflict = rules.conflict(answers)
     if conflict is not None:  # RD-4: ask again instead of combining impossible answers

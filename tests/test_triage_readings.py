@@ -169,7 +169,6 @@ async def test_pregnancy_asks_the_warning_signs_and_sends_to_the_midwife(chat, m
     await answer(chat, "No", "Me", "18 or older", "Yes")
     assert "severe headache" in chat.text and "swelling" in chat.text
     await chat.press("Yes")
-    await answer(chat, "2 weeks or less", "One spot", "No, not the face", *ALL_NO, "Not yet")
     text = result(chat)
     assert text.startswith("Result: Get seen today.") and "midwife, maternity unit or doctor" in text
     calm = make_chat("erin")
@@ -230,3 +229,9 @@ async def test_report_lists_the_sources_of_its_triage_results(chat):
     text = " ".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
     assert "Book an appointment" in text and "eye doctor" in text
     assert "Sources of the triage results" in text and "When to see an eye doctor" in text
+
+
+async def test_pregnancy_warning_signs_end_the_questionnaire_at_once(chat):
+    await chat.send("/triage")
+    await answer(chat, "No", "Me", "18 or older", "Yes", "Yes")
+    assert result(chat).startswith("Result: Get seen today.") and "How long" not in chat.text
