@@ -128,11 +128,17 @@ async def test_rd6_episodes_and_a_calf_after_a_run_are_not_persistence_or_spread
     assert "neurologist" not in text and "Self-care first" in text
 
 
-async def test_rd6_day_one_eyelid_and_calf_do_not_suggest_a_closer_look(chat, clock):
+async def test_rd6_day_one_eyelid_and_calf_do_not_suggest_a_closer_look_or_a_neurologist(chat, clock):
     await chat.send("left eyelid 1 min after coffee")
     clock.advance(hours=3)
     await chat.send("right calf 20s after gym")
     assert "closer look" not in chat.text
+    await chat.send("/triage")
+    await answer(chat, *ADULT_SELF)
+    assert "From your journal (1 of 1)" in chat.text and "not spreading" in chat.text
+    await chat.press("Yes, that's right")
+    await answer(chat, "2 weeks or less", "An eyelid and elsewhere", *ALL_NO, "Not yet")
+    assert result(chat).startswith("Result: Self-care first.") and "neurologist" not in chat.text
 
 
 async def test_the_journal_and_answers_disagreeing_is_named_with_the_one_used(chat, clock):
