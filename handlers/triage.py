@@ -172,7 +172,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if parts[0] == "done":
         return [Reply("Okay. Keep logging when it twitches; /triage is here whenever you want to answer again.")]
     if parts[0] == "sources":
-        return await sources_replies(ctx)
+        return await sources_replies(ctx, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None)
     if parts[0] == "report":
         from handlers.summary import report
 

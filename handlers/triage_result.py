@@ -12,8 +12,6 @@ from handlers.base import Context
 from rules.sources import Numbering, load_facts, references, sources_line
 from rules.triage import TriageResult, evaluate, load_triage_rules, matches
 
-SOURCES = Choice("triage:sources", "Sources")
-
 
 def result_text(r: TriageResult, mismatches: list[str] = ()) -> str:
     """The result a person reads: level, action, reasons, notes; facts as [1], [2] and a short list."""
@@ -124,26 +122,35 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
     )
     clear = ctx.store.conversation_writer(ctx.user.id, None)
 
-    def save(conn) -> None:
-        conn.execute(
+    def save(conn) -> int:
+        cur = conn.execute(
             "INSERT INTO triage_results(user_id, at, level, reasons, answers, unsure, rules_version, details) "
             "VALUES (?,?,?,?,?,?,?,?)",
             values,
         )
         clear(conn)
+        return cur.lastrowid
 
-    await ctx.store.write(save)
+    result_id = await ctx.store.write(save)
     ctx.store.remember_conversation(ctx.user.id, None)
     ctx.conversation = None
-    return [Reply(result_text(r, mismatches), (SOURCES,)), *next_steps(r.level, answers)]
+    sources = Choice(f"triage:sources:{result_id}", "Sources")  # this result's, even after newer ones
+    return [Reply(result_text(r, mismatches), (sources,)), *next_steps(r.level, answers)]
 
 
 # ---- what is kept -------------------------------------------------------------------------------
-async def latest_sources(store: Store, user_id: int) -> tuple[str, list[str]] | None:
-    row = await store.fetchone(
-        "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1",
-        (user_id,),
-    )
+async def result_sources(store: Store, user_id: int, result_id: int | None = None) -> tuple[str, list[str]] | None:
+    """(level, fact ids) of one saved result of this person, or of their latest."""
+    if result_id is None:
+        row = await store.fetchone(
+            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+    else:
+        row = await store.fetchone(
+            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? AND id = ?", (user_id, result_id)
+        )
     if row is None:
         return None
     details = json.loads(row[3] or "{}")
@@ -151,9 +158,9 @@ async def latest_sources(store: Store, user_id: int) -> tuple[str, list[str]] | 
     return row[1], list(dict.fromkeys(ids))
 
 
-async def sources_replies(ctx: Context) -> list[Reply]:
-    """The facts behind the latest triage result, numbered as in the result, in full."""
-    latest = await latest_sources(ctx.store, ctx.user.id)
+async def sources_replies(ctx: Context, result_id: int | None = None) -> list[Reply]:
+    """The facts behind a triage result (the latest by default), numbered as in the result, in full."""
+    latest = await result_sources(ctx.store, ctx.user.id, result_id)
     if latest is None:
         facts = load_facts()
         return [
@@ -166,7 +173,8 @@ async def sources_replies(ctx: Context) -> list[Reply]:
         ]
     level, ids = latest
     words = load_triage_rules().levels[level].words if level in load_triage_rules().levels else level
-    return [Reply(f'The facts behind your latest triage result ("{words}"):\n' + "\n".join(references(ids, full=True)))]
+    which = "your latest triage result" if result_id is None else "this triage result"
+    return [Reply(f'The facts behind {which} ("{words}"):\n' + "\n".join(references(ids, full=True)))]
 
 
 async def history(ctx: Context) -> list[Reply]:
