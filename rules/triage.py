@@ -164,6 +164,7 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
                 _words(r["text"]),
                 unsure,
                 r.get("who", ""),
+                _words(r.get("unsure_text", "")),
             )
         )
     cl = data["checklist"]
@@ -260,7 +261,9 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
                 text = f"You weren't sure about {doubts}; that can't be ruled out here, so a doctor should check it."
             else:
                 text = f"You weren't sure about {doubts}; watch for it, and book a doctor if it turns out to be so."
-            if r.unsure == "fire" and r.level == "emergency":
+            if r.unsure_text:
+                text = r.unsure_text
+            elif r.unsure == "fire" and r.level == "emergency":
                 text = f"You weren't sure about {doubts}. {r.text}"
             fired.append((level, Reason(r.sources, text), r.who if level == r.level else ""))
     items = [i for i in rules.checklist_items if matches(i.when, answers)]

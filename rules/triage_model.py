@@ -14,10 +14,10 @@ When = dict[str, tuple[str, ...]]
 
 
 def matches(when: When, answers: dict[str, Any], unsure_as_yes: bool = False) -> bool:
-    """True when every condition holds; with `unsure_as_yes`, "Not sure" counts where "yes" would."""
+    """True when every condition holds; with `unsure_as_yes`, "Not sure" counts as any wanted answer."""
     for qid, wanted in when.items():
         a = answers.get(qid)
-        if a in wanted or (unsure_as_yes and a == "unsure" and "yes" in wanted):
+        if a in wanted or (unsure_as_yes and a == "unsure"):
             continue
         return False
     return True
@@ -67,6 +67,7 @@ class Rule:
     text: str
     unsure: str = "ignore"  # "fire" | "level:<id>" | "ignore"
     who: str = ""
+    unsure_text: str = ""  # what to say when it counts through a "Not sure" (else a general sentence)
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,10 @@ def test_a_rule_about_an_unknown_question_is_refused(tmp_path):
 def test_a_rule_without_a_real_source_is_refused_against_facts_toml(tmp_path):
     msg = broken(tmp_path, 'sources = ["RF-5"]\nlevel = "urgent"', 'sources = ["XX-9"]\nlevel = "urgent"')
     assert "line" in msg and "XX-9" in msg and "facts.toml" in msg
+
+
+def test_not_sure_at_a_choice_question_counts_where_the_rule_says():
+    eyelid = evaluate(with_answers(face="eyelid_only", duration="unsure"))
+    assert eyelid.level == "monitor" and any("beyond two weeks, book an eye doctor" in x.text for x in eyelid.reasons)
+    age = evaluate(with_answers(age="unsure"))
+    assert age.level == "see_doctor" and "GP" in age.action and plan_text(with_answers(age="unsure")) is None
