@@ -22,7 +22,7 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 sys.path.insert(0, str(_here.parent))
 
-from bot.safety import load_safety_screen  # noqa: E402
+from rules.safety import load_safety_screen  # noqa: E402
 
 DATA = _here.parent / "tests" / "data"
 CORPORA = ("safety_corpus.tsv", "safety_heldout.tsv")

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.messages import Incoming, Reply
-from bot.safety import SafetyScreen, ScreenResult, compose, load_safety_screen
+from bot.safety_replies import compose
 from bot.store import Store, StoreError, User
 from bot.timezones import zone_label
 from handlers.base import (
@@ -28,6 +28,7 @@ from handlers.base import (
     TextHandler,
     expired,
 )
+from rules.safety import SafetyScreen, ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,24 @@ from handlers import (
     reminder_messages,
     reminders,
     safety,
+    sources,
     start,
     summary,
     triage,
 )
 
-MODULES = (safety, start, log, journal, triage, summary, plan, reminders, reminder_messages, link, privacy, help)
+MODULES = (
+    safety,
+    start,
+    log,
+    journal,
+    triage,
+    sources,
+    summary,
+    plan,
+    reminders,
+    reminder_messages,
+    link,
+    privacy,
+    help,
+)

@@ -1,7 +1,7 @@
 """The safety screen's answers: emergencies, crises, red flags and pregnancy signs, wherever they
 are typed, and the conversation right after an emergency.
 
-The engine runs `bot.safety` on every typed message before any flow or parser and hands the
+The engine runs `rules.safety` on every typed message before any flow or parser and hands the
 result to `screen()` here (registered as SCREEN). Texts and phrases live in rules/safety.toml.
 """
 
@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.messages import Choice, Reply
-from bot.safety import ScreenResult, compose, load_safety_screen
+from bot.safety_replies import compose
 from bot.store import Store, StoreError, User, from_ts, to_ts
 from handlers.base import Context, ScreenOutcome, expired
+from rules.safety import ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)
 

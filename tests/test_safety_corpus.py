@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.safety import load_safety_screen
+from rules.safety import load_safety_screen
 
 DATA = Path(__file__).parent / "data"
 LABELS = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag", "benign")

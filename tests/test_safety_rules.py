@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.safety import DEFAULT_PATH, SafetyRulesError, SafetyScreen, load_safety_screen
+from rules.safety import DEFAULT_PATH, SafetyRulesError, SafetyScreen, load_safety_screen
 
 
 def data() -> dict:

@@ -15,6 +15,7 @@ from bot.insights.patterns import Pattern
 from bot.insights.stats import Summary
 from bot.insights.text import timeline_lines
 from bot.wording import duration_words
+from rules.sources import Numbering, load_facts
 from rules.vocabulary import load_vocabulary
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")
@@ -24,6 +25,7 @@ LEVEL_WORDS = {
     "immediate": "Immediate evaluation",
     "urgent": "Urgent",
     "prompt": "See a doctor promptly",
+    "see_doctor": "Book an appointment",
     "monitor": "Monitor",
     "self_care": "Self-care",
 }
@@ -104,12 +106,24 @@ def build_pdf(d: ReportData) -> bytes:
 
     heading("Triage results")
     if d.triage:
+        refs = Numbering()  # the facts behind the results, numbered once for the whole report
         for t in d.triage[-5:]:
-            reasons = "; ".join(f"{r.get('text', '')} [{r.get('source', '')}]" for r in t.get("reasons", []))
+            reasons = "; ".join(
+                f"{r.get('text', '')} {refs.cite(*(r.get('sources') or [r.get('source', '')]))}"
+                for r in t.get("reasons", [])
+            )
+            action = f" {t['action']}" if t.get("action") else ""
             para(
                 f"{t.get('at', '')[:16].replace('T', ' ')}: {LEVEL_WORDS.get(t.get('level'), t.get('level'))}"
-                f" ({t.get('level')}). {reasons}"
+                f" ({t.get('level')}).{action} Why: {reasons}"
             )
+            for m in t.get("mismatches", []):
+                para(f"  {m}")
+        facts = load_facts()
+        heading("Sources of the triage results")
+        for n, fid in enumerate(refs.ids, 1):
+            f = facts.get(fid)
+            para(f"[{n}] {fid} {f.title}: {f.text} (Source: {f.origin}.)" if f else f"[{n}] {fid}")
     else:
         para("No triage questionnaire answered yet.")
 

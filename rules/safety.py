@@ -14,12 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.messages import Reply
-
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "rules" / "safety.toml"
+DEFAULT_PATH = Path(__file__).with_name("safety.toml")
 
 CATEGORIES = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag")
 SEVERITY = {c: i for i, c in enumerate(CATEGORIES)}  # lower is more serious
@@ -458,17 +455,11 @@ def _rule(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
     )
 
 
-def _known_facts() -> frozenset[str] | None:
-    """Fact ids from rules/facts.toml, when it ships (it holds the text of every fact)."""
-    path = DEFAULT_PATH.with_name("facts.toml")
-    if not path.exists():
-        return None
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    facts = data.get("fact", data.get("facts", data))
-    if isinstance(facts, list):
-        return frozenset(str(x.get("id")) for x in facts)
-    return frozenset(str(k) for k in facts)
+def _known_facts() -> frozenset[str]:
+    """Fact ids from rules/facts.toml (the text and origin of every fact ship with Flicker)."""
+    from rules.sources import load_facts
+
+    return frozenset(load_facts())
 
 
 @lru_cache(maxsize=4)
@@ -521,72 +512,3 @@ def country_of(timezone: str) -> str | None:
     if not timezone or timezone in ("UTC", "Etc/UTC", "GMT"):
         return None
     return _zone_countries().get(timezone) or _ALIASES.get(timezone)
-
-
-# ---- the replies (pure: the engine can answer an emergency even when the store is down) -------------
-UNKNOWN_NUMBER = "your local emergency number"
-
-
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
-def compose(
-    screen: SafetyScreen, finding: Finding, *, timezone: str | None, language: str, private: bool
-) -> list[Reply]:
-    """What the person sees first. Group chats get the instruction without their words."""
-    from bot.messages import Reply
-
-    r = screen.replies
-    number = screen.emergency_number(timezone)
-    num = number or UNKNOWN_NUMBER
-    fmt = {"number": num, "what": finding.what, "What": _cap(finding.what)}
-    out: list[Reply] = []
-    lang = screen.languages.get(language)
-    foreign = ""
-    if lang is not None and language != "en":
-        line = (
-            lang.emergency if finding.category == "emergency" else lang.crisis if finding.category == "crisis" else ""
-        )
-        if line:
-            foreign = line.replace(" ({number})", f" ({number})" if number else "").format(number=num)
-    if finding.category == "emergency":
-        if finding.passed and finding.kind == "stroke":
-            body = r["emergency_passed"].format(**fmt)
-        else:
-            key = "emergency_breathing" if finding.kind == "breathing" else "emergency_stroke"
-            body = r[key].format(**fmt)
-        source = r.get("emergency_breathing_source" if finding.kind == "breathing" else "emergency_stroke_source", "")
-        text = "\n\n".join(x for x in (foreign, body, source) if x)
-        if not private:
-            group = "\n\n".join(x for x in (foreign, r["emergency_group"].format(**fmt)) if x)
-            out.append(Reply(group, private=False, aloud=True))
-        out.append(Reply(text, private=True))
-        return out
-    if finding.category == "crisis":
-        country = country_of(timezone or "")
-        if country == "US":
-            lines = r["crisis_lines_us"]
-        elif country in ("GB", "IE"):
-            lines = r["crisis_lines_uk"]
-        elif country is not None and number:
-            lines = r["crisis_lines_other"].format(number=number)
-        else:
-            lines = r["crisis_lines_unknown"]
-        body = r["crisis"].format(lines=lines, **fmt)
-        text = "\n\n".join(x for x in (foreign, body, r.get("crisis_source", "")) if x)
-        if not private:
-            out.append(Reply(r["crisis_group"].format(lines=lines, **fmt), private=False))
-        out.append(Reply(text, private=True))
-        return out
-    if finding.category == "urgent_gp":
-        body = r["urgent_gp"].format(**fmt)
-        out.append(Reply("\n\n".join(x for x in (body, r.get("urgent_gp_source", "")) if x), private=True))
-    elif finding.category == "pregnancy":
-        body = r["pregnancy"].format(**fmt)
-        out.append(Reply("\n\n".join(x for x in (body, r.get("pregnancy_source", "")) if x), private=True))
-    else:  # red_flag: never opens with reassurance; says who and how soon
-        level = screen.levels.get(finding.level, "")
-        body = r["red_flag"].format(Level=level, **fmt)
-        out.append(Reply(body, private=True))
-    return out
