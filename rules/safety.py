@@ -53,6 +53,13 @@ class SafetyRule:
     level: str = ""
     also: tuple[str, ...] = ()
     triage: dict[str, str] = field(default_factory=dict)
+    # A concept rule: a body part or function and a deficit within `window` words, in one
+    # sentence ("my mum's face looks off"), when `needs` (e.g. a sign it started recently) holds.
+    parts: re.Pattern[str] | None = None
+    deficits: re.Pattern[str] | None = None
+    needs: re.Pattern[str] | None = None
+    window: int = 0
+    twitch_near_part: bool = False  # a twitch word beside the part means it's about the twitch
 
 
 @dataclass(frozen=True)
@@ -119,10 +126,13 @@ class SafetyScreen:
         self.rules: list[SafetyRule] = []
         for raw in data.get("rule", ()):
             self.rules.append(_rule(raw, facts))
+        self.concepts = [_concept(raw, facts) for raw in data.get("concept", ())]
+        self._recent = _alternation(time.get("recent", ()))
+        self._reported = _alternation(time.get("reported", ()))
         by_id = {r.id: r for r in self.rules}
         if len(by_id) != len(self.rules):
             raise SafetyRulesError("rules/safety.toml: two rules share an id")
-        for r in self.rules:
+        for r in (*self.rules, *self.concepts):
             if r.slow_rule and r.slow_rule not in by_id:
                 raise SafetyRulesError(f"rules/safety.toml: rule {r.id!r} names unknown slow_rule {r.slow_rule!r}")
         self.by_id = by_id
@@ -222,6 +232,10 @@ class SafetyScreen:
             finding = self._decide(rule, norm)
             if finding is not None:
                 hits.append(finding)
+        if not any(h.category == "emergency" for h in hits):
+            for concept in self.concepts:
+                if self._concept_fires(concept, norm):
+                    hits.append(self._decide(concept, norm))
         if not hits:
             return ScreenResult(None, lang)
         hits.sort(key=lambda f: (SEVERITY[f.category], LEVELS.index(f.level) if f.level in LEVELS else 9))
@@ -281,6 +295,30 @@ class SafetyScreen:
                 return True
         return False
 
+    def _concept_fires(self, rule: SafetyRule, norm: str) -> bool:
+        assert rule.parts is not None and rule.deficits is not None
+        if rule.needs is not None and not rule.needs.search(norm):
+            return False
+        parts = [m for m in rule.parts.finditer(norm)]
+        if not parts:
+            return False
+        for d in rule.deficits.finditer(norm):
+            if rule.unless is not None and rule.unless.search(
+                norm, max(0, d.start() - UNLESS_REACH), d.end() + UNLESS_REACH
+            ):
+                continue
+            if rule.negatable and self._negated(norm, d.start(), d.end(), own_negation=True):
+                continue
+            for p in parts:
+                lo, hi = sorted((p.start(), d.start()))
+                between = norm[lo:hi]
+                if between.count(" ") > rule.window or any(b in between for b in (" . ", " ! ", " ? ")):
+                    continue
+                if rule.twitch_near_part and _TWITCH.search(norm, max(0, p.start() - 25), p.end() + 25):
+                    continue
+                return True
+        return False
+
     def _negated(self, norm: str, start: int, end: int, own_negation: bool = False) -> bool:
         """A negation cue in the same clause just before the match, or inside it (unless the
         pattern itself says "not", as in "could not speak")."""
@@ -306,6 +344,19 @@ class SafetyScreen:
         if not rule.stroke:
             return base
         resolved = bool(self._resolved and self._resolved.search(norm))
+        told = self._reported.sub(" ", norm) if self._reported else norm
+        recent = bool(self._recent and self._recent.search(told))
+        if recent:  # today, tonight, minutes ago: whatever else the message says, it is now
+            return Finding(
+                rule.category,
+                rule.id,
+                rule.kind,
+                rule.what,
+                rule.source,
+                rule.level,
+                passed=resolved,
+                triage=rule.triage,
+            )
         past = bool(self._past and self._past.search(norm))
         slow = bool(self._slow and self._slow.search(norm))
         if resolved and past:
@@ -452,6 +503,29 @@ def _rule(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
         level=raw.get("level", ""),
         also=tuple(raw.get("also", ())),
         triage=dict(raw.get("triage", {})),
+    )
+
+
+def _concept(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
+    base = _rule({**raw, "patterns": []}, facts)
+    where = f"rules/safety.toml: concept {base.id!r}"
+    try:
+        parts = _alternation(raw.get("parts", ()))
+        deficits = _alternation(raw.get("deficits", ()))
+        needs = _alternation(raw.get("needs", ()))
+    except re.error as e:
+        raise SafetyRulesError(f"{where}: a pattern is not a valid regular expression ({e})") from e
+    if parts is None or deficits is None:
+        raise SafetyRulesError(f"{where} needs both `parts` and `deficits`")
+    return SafetyRule(
+        **{
+            **base.__dict__,
+            "parts": parts,
+            "deficits": deficits,
+            "needs": needs,
+            "window": int(raw.get("window", 6)),
+            "twitch_near_part": bool(raw.get("twitch_near_part", True)),
+        }
     )
 
 
