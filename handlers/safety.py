@@ -21,6 +21,8 @@ from rules.safety import ScreenResult, load_safety_screen
 log = logging.getLogger(__name__)
 
 FLOW = "safety"
+# Hits recorded by other flows, not by a rule of rules/safety.toml: what they were, and the fact.
+OTHER_RULES = {"triage_answer": ("an emergency sign answered in /triage", "GS-1")}
 # Flows where a red flag typed as an answer is the answer: the questionnaire weighs it itself.
 ANSWERED_BY_FLOW = {"triage"}
 
@@ -125,13 +127,15 @@ async def _remember_prefill(ctx: Context, prefill: dict[str, str]) -> None:
 
 
 # ---- after an emergency ---------------------------------------------------------------------------------
-async def enter_after_emergency(ctx: Context, kind: str = "stroke") -> tuple[Choice, ...]:
+async def enter_after_emergency(ctx: Context, kind: str = "stroke") -> tuple[str, tuple[Choice, ...]]:
     """Another flow (the /triage safety question) gave the emergency instruction: the next messages
-    get answers consistent with it too. Returns the choices to show under that instruction."""
+    get answers consistent with it too. Returns the person's emergency number and the choices to
+    show under that instruction."""
     rules = load_safety_screen()
     await _record(ctx, "emergency", "triage_answer")
     await ctx.set_flow(FLOW, "after", {"kind": kind, "passed": False, "keep": "", "stash": None, "event": None})
-    return (Choice("safety:called", rules.after["button_called"]),)
+    number = rules.emergency_number(ctx.user.timezone) or "your local emergency number"
+    return number, (Choice("safety:called", rules.after["button_called"]),)
 
 
 async def after_text(ctx: Context) -> list[Reply] | None:
@@ -262,8 +266,8 @@ async def export_safety(store: Store, user: User) -> list[dict[str, Any]]:
                 "at": from_ts(r["at"]).astimezone(user.tz).isoformat(),
                 "category": r["category"],
                 "rule": r["rule"],
-                "what": rule.what if rule else "",
-                "source": rule.source if rule else "",
+                "what": rule.what if rule else OTHER_RULES.get(r["rule"], ("", ""))[0],
+                "source": rule.source if rule else OTHER_RULES.get(r["rule"], ("", ""))[1],
                 "entry_id": r["entry_id"],
             }
         )

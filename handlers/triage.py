@@ -70,7 +70,9 @@ async def _continue(ctx: Context, data: dict[str, Any], lead: str = "") -> list[
     rules = load_triage_rules()
     answers = data["answers"]
     level = rules.levels[evaluate(answers).level]
-    if level.rank >= rules.levels[STOP_AT].rank:  # GS-1, SF-4, RF-2: act now, no more questions first
+    # GS-1, SF-4, RF-2: act now, no more questions first (but the safety question always comes first,
+    # even when what the person already told us is serious)
+    if level.rank >= rules.levels[STOP_AT].rank and "emergency" in answers:
         return await finish(ctx, answers, data)
     conflict = rules.conflict(answers)
     if conflict is not None:  # RD-4: ask again instead of combining impossible answers
@@ -107,7 +109,31 @@ async def _begin(ctx: Context, lead: str = "") -> list[Reply]:
         "A few questions, about 3 minutes. Press a button or type your answer in your own words; "
         '"What does this mean?" explains each question and "Not now" stops. This is not a diagnosis.'
     )
-    return await _continue(ctx, {"answers": {}}, (lead + "\n" if lead else "") + intro)
+    answers = await _prefilled(ctx)
+    if answers:
+        rules = load_triage_rules()
+        said = "; ".join(
+            f"{rules.question(q).short or q}: {rules.question(q).label(a).lower()}" for q, a in answers.items()
+        )
+        intro += f"\nFrom what you told me I've counted: {said}. I won't ask those again."
+    return await _continue(ctx, {"answers": answers}, (lead + "\n" if lead else "") + intro)
+
+
+PREFILL_FOR = timedelta(hours=1)
+
+
+async def _prefilled(ctx: Context) -> dict[str, str]:
+    """Answers the safety screen read in what the person just wrote ("my hand looks thinner"),
+    kept for an hour; the safety question itself is always asked."""
+    raw = ctx.hints.get("triage_prefill") or ctx.user.settings.get("triage_prefill") or {}
+    at = raw.get("at")
+    if at is not None and ctx.now.timestamp() - float(at) > PREFILL_FOR.total_seconds():
+        raw = {}
+    if ctx.user.settings.get("triage_prefill"):
+        await ctx.store.update_settings(ctx.user, triage_prefill=None)
+    rules = load_triage_rules()
+    known = {q.id: {a for a, _ in q.options} for q in rules.questions}
+    return {q: a for q, a in raw.items() if q in known and a in known[q] and q != "emergency"}
 
 
 # ---- an unfinished /log: save it or drop it on purpose, never silently ---------------------------

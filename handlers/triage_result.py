@@ -9,6 +9,7 @@ from typing import Any
 from bot.messages import Choice, Reply
 from bot.store import Store, User, from_ts, to_ts
 from handlers.base import Context
+from handlers.safety import enter_after_emergency
 from rules.sources import Numbering, load_facts, references, sources_line
 from rules.triage import TriageResult, evaluate, load_triage_rules, matches
 
@@ -135,6 +136,11 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
     ctx.store.remember_conversation(ctx.user.id, None)
     ctx.conversation = None
     sources = Choice(f"triage:sources:{result_id}", "Sources")  # this result's, even after newer ones
+    if r.level == "emergency":
+        # The next messages ("can I drive?", "I'm scared") get answers in line with the instruction.
+        number, choices = await enter_after_emergency(ctx)
+        text = f"Call {number} now.\n\n" + result_text(r, mismatches)
+        return [Reply(text, choices + (sources,))]
     return [Reply(result_text(r, mismatches), (sources,)), *next_steps(r.level, answers)]
 
 

@@ -326,3 +326,21 @@ async def test_the_screen_runs_through_the_console_process(tmp_path):
 def test_incoming_with_a_choice_is_not_screened(engine):
     inc = Incoming(platform="console", user_id="x", choice="log:region:calf")
     assert inc.text is None
+
+
+async def test_after_the_triage_emergency_answer_the_next_messages_stay_consistent(chat):
+    await chat.send("/triage")
+    await chat.press("Yes")
+    assert "Call 112 now" in chat.text
+    await chat.send("I'm alone, can I drive to the hospital?")
+    assert "don't drive" in chat.text.lower() and NO_LOG_HINT not in chat.text
+
+
+async def test_triage_started_from_a_red_flag_counts_what_was_said_and_still_asks_the_safety_question(chat):
+    await chat.send("my right hand looks thinner than the left")
+    await chat.press("Start /triage")
+    assert "I've counted" in chat.text and "I won't ask those again" in chat.text
+    options = [c.label for r in chat.last for c in r.choices]
+    assert "Yes" in options  # the safety question comes first
+    await chat.press("No")  # no emergency signs: what was said is enough for a result, nothing asked twice
+    assert chat.text.startswith("Result: Get seen today") and "loss of muscle bulk" in chat.text
