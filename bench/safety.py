@@ -25,7 +25,7 @@ sys.path.insert(0, str(_here.parent))
 from rules.safety import load_safety_screen  # noqa: E402
 
 DATA = _here.parent / "tests" / "data"
-CORPORA = ("safety_corpus.tsv", "safety_heldout.tsv", "safety_third.tsv")
+CORPORA = ("safety_corpus.tsv", "safety_heldout.tsv", "safety_third.tsv", "safety_fourth.tsv")
 LABELS = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag", "benign")
 MESSAGES = {
     "60-char benign report": [
