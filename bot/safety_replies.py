@@ -48,20 +48,19 @@ def compose(
         out.append(Reply(text, private=True))
         return out
     if finding.category == "crisis":
-        country = country_of(timezone or "")
-        if country == "US":
-            lines = r["crisis_lines_us"]
-        elif country in ("GB", "IE"):
-            lines = r["crisis_lines_uk"]
-        elif country is not None and number:
-            lines = r["crisis_lines_other"].format(number=number)
-        else:
-            lines = r["crisis_lines_unknown"]
+        lines = crisis_lines(screen, timezone)
         body = r["crisis"].format(lines=lines, **fmt)
         text = "\n\n".join(x for x in (foreign, body, r.get("crisis_source", "")) if x)
         if not private:
             out.append(Reply(r["crisis_group"].format(lines=lines, **fmt), private=False))
         out.append(Reply(text, private=True))
+        return out
+    if finding.category == "check_crisis":
+        lines = crisis_lines(screen, timezone)
+        out.append(Reply(r["check_crisis"].format(lines=lines, **fmt), private=True))
+        return out
+    if finding.category == "check_emergency":
+        out.append(Reply(r["check_emergency"].format(**fmt), private=True))
         return out
     if finding.category == "urgent_gp":
         body = r["urgent_gp"].format(**fmt)
@@ -76,3 +75,17 @@ def compose(
         ids = [finding.source, *(rule.also if rule else ())]
         out.append(Reply(f"{body}\n\n{sources_line(ids)}", private=True))
     return out
+
+
+def crisis_lines(screen: SafetyScreen, timezone: str | None) -> str:
+    """The crisis lines for the person's country (SF-3), or the local emergency number."""
+    r = screen.replies
+    country = country_of(timezone or "")
+    number = screen.emergency_number(timezone)
+    if country == "US":
+        return r["crisis_lines_us"]
+    if country in ("GB", "IE"):
+        return r["crisis_lines_uk"]
+    if country is not None and number:
+        return r["crisis_lines_other"].format(number=number)
+    return r["crisis_lines_unknown"]

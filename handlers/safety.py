@@ -8,6 +8,7 @@ result to `screen()` here (registered as SCREEN). Texts and phrases live in rule
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from bot.messages import Choice, Reply
 from bot.safety_replies import compose
 from bot.store import Store, StoreError, User, from_ts, to_ts
 from handlers.base import Context, ScreenOutcome, expired
-from rules.safety import ScreenResult, load_safety_screen
+from rules.safety import Finding, ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,16 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
         rules, finding, timezone=ctx.user.timezone, language=result.language, private=ctx.incoming.private
     )
 
+    if finding.category.startswith("check_"):
+        # The rules found nothing, but the words look like a crisis or an emergency: ask, gently.
+        if conv is not None and conv.flow in ANSWERED_BY_FLOW and not is_command:
+            return None
+        await _record(ctx, finding.category, finding.rule)
+        await ctx.set_flow(FLOW, "check", {"kind": finding.kind, "text": text[:2000], "stash": _stash(conv)})
+        yes = rules.replies["check_emergency_yes" if finding.kind == "emergency" else "check_yes"]
+        choices = (Choice("safety:yes", yes), Choice("safety:no", rules.replies["check_no"]))
+        return ScreenOutcome([*replies[:-1], _with_choices(replies[-1], choices)], route=False)
+
     if finding.interrupts:
         event_id = await _record(ctx, finding.category, finding.rule)
         if finding.category == "emergency":
@@ -67,8 +78,16 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
                 log.warning("could not keep the after-emergency state")
             if keep:
                 replies.append(Reply(rules.replies["emergency_twitch"]))
-            replies[-1] = _with_choices(replies[-1], (Choice("safety:called", rules.after["button_called"]),))
+            replies[-1] = _with_choices(replies[-1], _after_buttons(finding.kind))
         return ScreenOutcome(replies, route=False, interrupts=True)
+
+    if finding.category == "pregnancy" and not (conv is not None and conv.flow in ANSWERED_BY_FLOW and not is_command):
+        # SF-4: contact the midwife now; the next messages ("should I sleep it off?") stay with that.
+        await _record(ctx, finding.category, finding.rule)
+        keep = _keepable(text, finding.twitch)
+        await ctx.set_flow(FLOW, "after", {"kind": "pregnancy", "passed": False, "keep": keep, "stash": _stash(conv)})
+        replies[-1] = _with_choices(replies[-1], _after_buttons("pregnancy"))
+        return ScreenOutcome(replies, route=False)
 
     # Not an emergency: a doctor should look at it, and how soon.
     if conv is not None and conv.flow in ANSWERED_BY_FLOW and not is_command:
@@ -135,7 +154,7 @@ async def enter_after_emergency(ctx: Context, kind: str = "stroke") -> tuple[str
     await _record(ctx, "emergency", "triage_answer")
     await ctx.set_flow(FLOW, "after", {"kind": kind, "passed": False, "keep": "", "stash": None, "event": None})
     number = rules.emergency_number(ctx.user.timezone) or "your local emergency number"
-    return number, (Choice("safety:called", rules.after["button_called"]),)
+    return number, _after_buttons(kind)
 
 
 async def after_text(ctx: Context) -> list[Reply] | None:
@@ -145,6 +164,12 @@ async def after_text(ctx: Context) -> list[Reply] | None:
     if conv.step == "flagged":  # a red flag's offer stands only for the next press; text goes on as usual
         await ctx.end_flow()
         return None
+    if conv.step == "check":  # a typed answer to the gentle question
+        answer = _yes_no(ctx.args)
+        if answer is not None:
+            return await _check_answer(ctx, answer)
+        await _restore(ctx)
+        return None
     rules = load_safety_screen()
     minutes = int(rules.after.get("minutes", 60))
     if ctx.now - conv.updated_at > timedelta(minutes=minutes):
@@ -153,15 +178,28 @@ async def after_text(ctx: Context) -> list[Reply] | None:
     number = rules.emergency_number(ctx.user.timezone) or "your local emergency number"
     norm = rules.normalise(ctx.args)
     kind = conv.data.get("kind", "stroke")
-    called = Choice("safety:called", rules.after["button_called"])
-    for key in ("called", "drive", "better", "scared"):
+    buttons = _after_buttons(kind)
+    for key in rules.after.get("order", ()):
         pattern = rules.after_patterns.get(key)
-        if pattern is not None and pattern.search(norm):
-            if key == "called":
-                return await _called(ctx)
-            text_key = "better_breathing" if key == "better" and kind == "breathing" else key
-            return [Reply(rules.after[text_key].format(number=number), (called,))]
-    return [Reply(rules.after["other"].format(number=number), (called,))]
+        if pattern is None or not pattern.search(norm):
+            continue
+        if key == "called":
+            return await _called(ctx)
+        if key == "false_alarm":
+            await _restore(ctx)
+            return [Reply(rules.after["false_alarm"].format(number=number))]
+        if kind == "pregnancy":
+            break
+        text_key = "better_breathing" if key == "better" and kind == "breathing" else key
+        return [Reply(rules.after[text_key].format(number=number), buttons)]
+    other = "pregnancy_other" if kind == "pregnancy" else "other"
+    return [Reply(rules.after[other].format(number=number), buttons)]
+
+
+def _after_buttons(kind: str) -> tuple[Choice, ...]:
+    after = load_safety_screen().after
+    first = after["button_contacted"] if kind == "pregnancy" else after["button_called"]
+    return (Choice("safety:called", first), Choice("safety:false", after["button_false_alarm"]))
 
 
 async def _called(ctx: Context) -> list[Reply]:
@@ -194,6 +232,15 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         if not ctx.in_flow(FLOW):
             return [Reply(load_safety_screen().after["called"])]
         return await _called(ctx)
+    if payload == "false":
+        if ctx.in_flow(FLOW):
+            await _restore(ctx)
+        number = load_safety_screen().emergency_number(ctx.user.timezone) or "your local emergency number"
+        return [Reply(load_safety_screen().after["false_alarm"].format(number=number))]
+    if payload in ("yes", "no"):
+        if not ctx.in_flow(FLOW, "check"):
+            return expired()
+        return await _check_answer(ctx, payload == "yes")
     if payload == "keep":
         if not ctx.in_flow(FLOW) or not conv or not conv.data.get("keep"):
             return expired()
@@ -216,6 +263,53 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
             await _remember_prefill(ctx, prefill)
         return await ctx.engine.route_text(ctx, "/triage")
     return expired()
+
+
+_YES = re.compile(r"^\s*(yes|yeah|yep|yup|y|i am|i do|it is|he is|she is|maybe|kind of|sort of|a bit)\b", re.I)
+_NO = re.compile(r"^\s*(no|nope|nah|n|not really|i am (ok|okay|fine)|i'm (ok|okay|fine)|im (ok|okay|fine))\b", re.I)
+
+
+def _yes_no(text: str) -> bool | None:
+    if _NO.search(text):
+        return False
+    if _YES.search(text):
+        return True
+    return None
+
+
+async def _check_answer(ctx: Context, yes: bool) -> list[Reply]:
+    """The answer to the gentle question: yes gets the full answer; no lets the message go on."""
+    rules = load_safety_screen()
+    conv = ctx.conversation
+    assert conv is not None
+    kind = conv.data.get("kind", "crisis")
+    text = conv.data.get("text", "")
+    if yes:
+        category = "crisis" if kind == "crisis" else "emergency"
+        finding = Finding(
+            category,
+            "second_opinion",
+            "crisis" if kind == "crisis" else "stroke",
+            "what you describe",
+            "SF-3" if kind == "crisis" else "SF-1",
+        )
+        await _record(ctx, category, "second_opinion")
+        replies = compose(rules, finding, timezone=ctx.user.timezone, language="en", private=ctx.incoming.private)
+        if category == "emergency":
+            await ctx.set_flow(
+                FLOW,
+                "after",
+                {"kind": "stroke", "passed": False, "keep": "", "stash": conv.data.get("stash"), "event": None},
+            )
+            replies[-1] = _with_choices(replies[-1], _after_buttons("stroke"))
+        else:
+            await _restore(ctx)
+        return replies
+    await _restore(ctx)
+    out = [Reply(rules.replies["check_no_reply"])]
+    if text:  # nothing the person wrote is lost: it is handled as if the question hadn't come
+        out += await ctx.engine.route_text(ctx, text)
+    return out
 
 
 # ---- what is kept ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ this module normalises the text, matches it, and decides the category. It never 
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import tomllib
 import unicodedata
@@ -18,7 +20,7 @@ from typing import Any
 
 DEFAULT_PATH = Path(__file__).with_name("safety.toml")
 
-CATEGORIES = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag")
+CATEGORIES = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag", "check_emergency", "check_crisis")
 SEVERITY = {c: i for i, c in enumerate(CATEGORIES)}  # lower is more serious
 LEVELS = ("immediate", "urgent", "prompt")
 PREFIX = 3  # how many letters of a word index the patterns that can start there
@@ -136,6 +138,13 @@ class SafetyScreen:
             if r.slow_rule and r.slow_rule not in by_id:
                 raise SafetyRulesError(f"rules/safety.toml: rule {r.id!r} names unknown slow_rule {r.slow_rule!r}")
         self.by_id = by_id
+        second = data.get("second_opinion", {})
+        self._model_min_words = int(second.get("min_words", 4))
+        self._model_topics = {
+            "crisis": _alternation(second.get("crisis_words", ())),
+            "emergency": _alternation(second.get("emergency_words", ())),
+        }
+        self.model: SecondOpinion | None = None  # set by load_safety_screen (rules/safety_model.json)
         # Most serious category first, so the first decisive hit wins.
         self.rules.sort(key=lambda r: SEVERITY[r.category])
         # word start -> (rule position, pattern); patterns without a literal start are always tried
@@ -223,11 +232,12 @@ class SafetyScreen:
         lang = self.language(norm)
         hits: list[Finding] = []
         candidates = self._candidates(norm)
+        excused: list[str] = []  # rules that matched but were excused (a negation, another meaning)
         for pos in sorted(candidates):
             rule, patterns = self.rules[pos], candidates[pos]
             if rule.requires is not None and not rule.requires.search(norm):
                 continue
-            if not self._fires(rule, patterns, norm):
+            if not self._fires(rule, patterns, norm, excused):
                 continue
             finding = self._decide(rule, norm)
             if finding is not None:
@@ -237,7 +247,10 @@ class SafetyScreen:
                 if self._concept_fires(concept, norm):
                     hits.append(self._decide(concept, norm))
         if not hits:
-            return ScreenResult(None, lang)
+            # The second opinion asks only about what no rule looked at: when a rule matched and
+            # was excused ("no trouble swallowing", "laughed so hard I couldn't breathe"), that stands.
+            check = None if excused else self._second_opinion(norm)
+            return ScreenResult(check, lang)
         hits.sort(key=lambda f: (SEVERITY[f.category], LEVELS.index(f.level) if f.level in LEVELS else 9))
         first, rest = hits[0], tuple(h for h in hits[1:] if h.category != hits[0].category or h.rule != hits[0].rule)
         triage: dict[str, str] = {}
@@ -259,6 +272,28 @@ class SafetyScreen:
             ),
             lang,
         )
+
+    def model_would_ask(self, norm: str, target: str) -> bool:
+        """Whether the second opinion may ask about `target` for this (normalised) text at all."""
+        pattern = self._model_topics.get(target)
+        return len(norm.split()) >= self._model_min_words and (pattern is None or bool(pattern.search(norm)))
+
+    def _second_opinion(self, norm: str) -> Finding | None:
+        """When no rule fired: ask gently if the words look like a crisis or an emergency."""
+        model = self.model
+        if model is None or len(norm.split()) < self._model_min_words:
+            return None
+        topics = [k for k, pattern in self._model_topics.items() if pattern is None or pattern.search(norm)]
+        if not topics:
+            return None
+        scores = model.scores(norm)
+        over = {k: scores[k] / model.thresholds[k] for k in topics if scores[k] >= model.thresholds[k]}
+        if not over:
+            return None
+        best = max(over, key=lambda k: over[k])
+        what = {"crisis": "thoughts of ending your life or hurting yourself", "emergency": "an emergency"}[best]
+        source = {"crisis": "SF-3", "emergency": "GS-1"}[best]
+        return Finding(f"check_{best}", "second_opinion", best, what, source, twitch=bool(_TWITCH.search(norm)))
 
     def _candidates(self, norm: str) -> dict[int, list[Pattern]]:
         """Patterns worth trying, by rule position: those whose literal start begins one of the
@@ -283,14 +318,18 @@ class SafetyScreen:
             self._by_word[word] = got
         return got
 
-    def _fires(self, rule: SafetyRule, patterns: list[Pattern], norm: str) -> bool:
+    def _fires(self, rule: SafetyRule, patterns: list[Pattern], norm: str, excused: list[str] | None = None) -> bool:
         for p in patterns:
             for m in p.regex.finditer(norm):
                 # `unless` looks only near the match: "choking on my laughter", not the whole message.
                 near = (max(0, m.start() - UNLESS_REACH), m.end() + UNLESS_REACH)
                 if rule.unless is not None and rule.unless.search(norm, *near):
+                    if excused is not None:
+                        excused.append(rule.id)
                     continue
                 if rule.negatable and self._negated(norm, m.start(), m.end(), p.own_negation):
+                    if excused is not None:
+                        excused.append(rule.id)
                     continue
                 return True
         return False
@@ -536,11 +575,57 @@ def _known_facts() -> frozenset[str]:
     return frozenset(load_facts())
 
 
+class SecondOpinion:
+    """A small logistic regression (rules/safety_model.json, trained by tools/train_safety_model.py)
+    that asks gently when the rules found nothing but the words look like a crisis or an emergency.
+    It never overrules a rule; it only adds a question."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.thresholds = {name: float(v) for name, v in data["thresholds"].items()}
+        self.pattern = re.compile(data["token_pattern"])
+        low, high = data["ngram_range"]
+        self.sizes = range(int(low), int(high) + 1)
+        self.features: dict[str, list[float]] = data["features"]
+        self.models = {name: (float(m["intercept"]), int(m["index"]) + 1) for name, m in data["models"].items()}
+
+    def scores(self, norm: str) -> dict[str, float]:
+        tokens = self.pattern.findall(norm)
+        counts: dict[str, int] = {}
+        for n in self.sizes:
+            for i in range(len(tokens) - n + 1):
+                gram = " ".join(tokens[i : i + n])
+                if gram in self.features:
+                    counts[gram] = counts.get(gram, 0) + 1
+        if not counts:
+            return {name: _sigmoid(b) for name, (b, _) in self.models.items()}
+        weights = {g: (1.0 + math.log(c)) * self.features[g][0] for g, c in counts.items()}
+        length = math.sqrt(sum(w * w for w in weights.values()))
+        return {
+            name: _sigmoid(b + sum(self.features[g][k] * w for g, w in weights.items()) / length)
+            for name, (b, k) in self.models.items()
+        }
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -60 else 0.0
+
+
+@lru_cache(maxsize=2)
+def load_second_opinion(path: Path | str | None = None) -> SecondOpinion | None:
+    try:
+        source = Path(path) if path is not None else DEFAULT_PATH.with_name("safety_model.json")
+        return SecondOpinion(json.loads(source.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+
+
 @lru_cache(maxsize=4)
 def load_safety_screen(path: Path | str = DEFAULT_PATH) -> SafetyScreen:
     with Path(path).open("rb") as f:
         data = tomllib.load(f)
-    return SafetyScreen(data, _known_facts())
+    screen = SafetyScreen(data, _known_facts())
+    screen.model = load_second_opinion()
+    return screen
 
 
 @lru_cache(maxsize=1)

@@ -344,3 +344,41 @@ async def test_triage_started_from_a_red_flag_counts_what_was_said_and_still_ask
     assert "Yes" in options  # the safety question comes first
     await chat.press("No")  # no emergency signs: what was said is enough for a result, nothing asked twice
     assert chat.text.startswith("Result: Get seen today") and "loss of muscle bulk" in chat.text
+
+
+UNSURE = "honestly i just feel like everyone would be fine without me around"
+
+
+def test_the_example_is_one_the_rules_leave_to_the_second_opinion():
+    from rules.safety import load_safety_screen
+
+    finding = load_safety_screen().screen(UNSURE).finding
+    assert finding is not None and finding.category == "check_crisis" and finding.rule == "second_opinion"
+
+
+async def test_words_the_rules_miss_but_that_sound_like_a_crisis_get_a_gentle_question(chat):
+    await chat.send(UNSURE)
+    assert "are you having thoughts of ending your life" in chat.text
+    assert {"Yes", "No, I'm okay"} <= set(chat.labels)
+    await chat.send("yes")
+    assert chat.last[0].text.startswith("I'm really glad you told me")
+
+
+async def test_no_to_the_gentle_question_lets_the_message_go_on_and_loses_nothing(chat, store):
+    await chat.send("/note " + UNSURE)
+    assert "are you having thoughts of ending your life" in chat.text
+    assert await journal_count(store, chat) == 0
+    await chat.press("No, I'm okay")
+    assert chat.last[0].text.startswith("Thank you for telling me")
+    assert await journal_count(store, chat) == 1  # the note was kept and saved
+
+
+def test_the_second_opinion_reads_the_model_like_scikit_learn_did():
+    from rules.safety import load_second_opinion
+
+    model = load_second_opinion()
+    assert model is not None and all(0 < t < 1 for t in model.thresholds.values())
+    calm = model.scores("left calf twitching 30s after the gym")
+    assert calm["crisis"] < model.thresholds["crisis"] and calm["emergency"] < model.thresholds["emergency"]
+    worried = model.scores("i have been looking up how many pills it would take")
+    assert worried["crisis"] >= model.thresholds["crisis"]
