@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
+from datetime import date, datetime
 
+from bot.insights.absent import AbsentAnswer, absent_answers, absent_lines
 from bot.insights.charts import summary_chart, timeline_chart
+from bot.insights.days import journal_days
 from bot.insights.patterns import find_patterns
 from bot.insights.report import ReportData, build_pdf
 from bot.insights.stats import Period, Summary, entry_day, summarize, utc_window
@@ -57,9 +59,17 @@ async def _build(ctx: Context, days: int):
     period = Period.ending(now_local.date(), days)
     since, until = utc_window(period, now_local)
     entries = await ctx.store.entries(ctx.user.id, since=since, until=until, newest_first=False)
-    s = summarize(entries, period)
-    patterns = find_patterns(s.per_day, await _checkins(ctx, period), _triggers_by_day(s))
+    journal = await journal_days(ctx.store, ctx.user, period.previous().first, period.last)
+    s = summarize(entries, period, journal)
+    counted = set(s.counted_days)  # no day before the journal began, no day off logging
+    per_day = {d: n for d, n in s.per_day.items() if d in counted}
+    patterns = find_patterns(per_day, await _checkins(ctx, period), _triggers_by_day(s))
     return s, patterns
+
+
+async def _absent(ctx: Context, s) -> list[AbsentAnswer]:
+    first = datetime.combine(s.period.first, datetime.min.time(), ctx.tz)
+    return await absent_answers(ctx.store, ctx.user, since=first)
 
 
 async def summary(ctx: Context) -> list[Reply]:
@@ -68,7 +78,7 @@ async def summary(ctx: Context) -> list[Reply]:
     if days is None:
         return [Reply(f"I can sum up 1 to {MAX_DAYS} days. For example: /summary, /summary 30d or /summary 90d")]
     s, patterns = await _build(ctx, days)
-    replies = [Reply(summary_text(s, patterns))]
+    replies = [Reply(summary_text(s, patterns, absent_lines(await _absent(ctx, s))))]
     if s.count:
         await ctx.progress("Drawing your chart...")
         png = await asyncio.to_thread(summary_chart, s)  # rendering must not block other people

@@ -110,7 +110,7 @@ def test_pattern_sentence_matches_hand_computed_rates():
     assert p.enough
     assert p.sentence() == (
         "On the 9 days with more than 1 cup of coffee (your usual) you logged 2.4 twitches a day; "
-        "on the 12 other days 0.9."
+        "on the 12 other days 0.9 a day."
     )
     assert "cause" not in p.sentence()
 
