@@ -13,16 +13,14 @@ from bot.insights.patterns import find_patterns
 from bot.insights.report import ReportData, build_pdf
 from bot.insights.stats import Period, Summary, entry_day, summarize, utc_window
 from bot.insights.text import summary_text
+from bot.insights.words import plural
 from bot.messages import Attachment, Reply
+from handlers.appointment import appointment_page
 from handlers.base import Command, Context
 from handlers.privacy import build_export, journal_csv
 
 _DAYS = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?)?$")
 MAX_DAYS = 365
-
-
-def _n(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def parse_days(arg: str, default: int) -> int | None:
@@ -115,6 +113,8 @@ async def report(ctx: Context) -> list[Reply]:
     section = ctx.engine.registry.export.get("triage")
     triage = await section(ctx.store, ctx.user) if section else []
     plan = await _plan(ctx)
+    absent = absent_lines(await _absent(ctx, s))
+    front = await appointment_page(ctx)
 
     def render() -> bytes:
         return build_pdf(
@@ -123,10 +123,12 @@ async def report(ctx: Context) -> list[Reply]:
                 summary=s,
                 patterns=patterns,
                 generated=ctx.local_now(),
-                summary_png=summary_chart(s),
-                timeline_png=timeline_chart(s),
+                summary_png=summary_chart(s) if s.count else None,  # no empty axes
+                timeline_png=timeline_chart(s) if s.groups_by_week else None,
                 triage=triage,
                 plan=plan,
+                absent=absent,
+                appointment=front,
             )
         )
 
@@ -138,8 +140,10 @@ async def report(ctx: Context) -> list[Reply]:
     name_hint = "" if ctx.user.first_name else " (/name adds your first name to it)"
     return [
         Reply(
-            f"Your report for {s.period.label()}: {s.count} twitches and {len(s.notes)} notes{name_hint}. "
-            "It is your own record to show a clinician, not a diagnosis."
+            f"Your report for {s.period.label()}: {plural(s.count, 'twitch')} and {plural(len(s.notes), 'note')}"
+            f"{name_hint}. "
+            + ("It starts with your /appointment notes. " if front else "")
+            + "It is your own record to show a clinician, not a diagnosis."
         ),
         Reply("Report (PDF)", attachment=Attachment(f"flicker-report-{stamp}.pdf", pdf, "application/pdf")),
         Reply(

@@ -163,7 +163,8 @@ def test_pdf_opens_and_names_the_period_regions_and_triage_levels():
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "26 Oct – 24 Nov 2026" in text
     assert "Eyelid" in text and "Thigh" in text
-    assert "Monitor" in text and "EY-3" in text
+    assert "Keep an eye on it" in text and "EY-3" in text  # the chat's words for the level
+    assert "(monitor)" not in text and "Monitor" not in text  # never the internal id
     assert "Zoë" in text
 
 

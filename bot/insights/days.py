@@ -24,7 +24,8 @@ class JournalDays:
     def counted(self, first: date, last: date) -> list[date]:
         """The days of [first, last] a rate may count: since the journal began, minus days off."""
         start = max(first, self.began)
-        return [start + timedelta(days=i) for i in range((last - start).days + 1) if self.marks.get(start + timedelta(days=i)) != OFF]
+        days = (start + timedelta(days=i) for i in range((last - start).days + 1))
+        return [d for d in days if self.marks.get(d) != OFF]
 
     def covers(self, first: date) -> bool:
         """Does the journal cover every day from `first` on (so a comparison is fair)?"""

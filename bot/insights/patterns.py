@@ -27,7 +27,8 @@ class Pattern:
     def sentence(self) -> str:
         if not self.enough:
             return (
-                f"{self.factor[0].upper()}{self.factor[1:]}: not enough data yet ({plural(self.with_days, 'day')} with it, "
+                f"{self.factor[0].upper()}{self.factor[1:]}: not enough data yet "
+                f"({plural(self.with_days, 'day')} with it, "
                 f"{plural(self.without_days, 'day')} without; I need at least {MIN_DAYS} of each)."
             )
         return (
