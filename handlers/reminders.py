@@ -18,6 +18,7 @@ from bot.reminders import (
     get_settings,
     in_quiet,
     list_reminders,
+    next_fire,
     relayout,
     set_kind_enabled,
     upsert_kind,
@@ -43,6 +44,90 @@ def _label(kind: str) -> str:
 
 def _local(ts: int, ctx: Context) -> datetime:
     return from_ts(ts).astimezone(ctx.tz)
+
+
+# ---- a sensible evening hour (plan check-ins, triage follow-ups) ---------------------------------
+def outside_quiet(minute: int, settings: ReminderSettings) -> int:
+    """`minute`, or half an hour before quiet hours begin when it falls inside them."""
+    if in_quiet(minute, settings.quiet_start, settings.quiet_end):
+        return (settings.quiet_start - 30) % 1440
+    return minute
+
+
+async def evening_minute(store: Store, user_id: int, settings: ReminderSettings | None = None) -> int:
+    """The person's evening reminder time (their evening journal reminder, else its default from
+    their bedtime), never inside quiet hours."""
+    settings = settings or await get_settings(store, user_id)
+    row = await store.fetchone(
+        "SELECT minute FROM reminders WHERE user_id = ? AND kind = 'journal' AND once = 0 ORDER BY slot LIMIT 1",
+        (user_id,),
+    )
+    if row is not None:
+        minute = row[0]
+    else:
+        rules = load_reminder_rules()
+        wake = settings.wake if settings.wake is not None else rules.wake
+        bed = settings.bedtime if settings.bedtime is not None else rules.bedtime
+        minute = rules.default_minutes("journal", wake, bed)[0]
+    return outside_quiet(minute, settings)
+
+
+async def followup_at(ctx: Context, days: int = 7) -> datetime:
+    """When a follow-up `days` from now should come: that day, at the person's evening reminder time."""
+    minute = await evening_minute(ctx.store, ctx.user.id)
+    day = ctx.local_now().date() + timedelta(days=days)
+    local = datetime.combine(day, datetime.min.time(), ctx.tz) + timedelta(minutes=minute)
+    return local.astimezone(ctx.now.tzinfo)
+
+
+async def schedule_followup(ctx: Context, kind: str = "triage", days: int = 7) -> datetime:
+    """A one-off check-in (e.g. a triage follow-up) at a sensible local hour; /reminders lists it."""
+    due = await followup_at(ctx, days)
+    local = due.astimezone(ctx.tz)
+    minute = local.hour * 60 + local.minute
+    await ctx.store.write(
+        lambda conn: conn.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, once, next_due) VALUES (?, ?, 0, ?, 1, 1, ?)",
+            (ctx.user.id, kind, minute, to_ts(due)),
+        )
+    )
+    return due
+
+
+async def pending_followups(store: Store, user_id: int) -> list[tuple[str, int]]:
+    """One-off check-ins still to come (kind, due), e.g. the one-week triage follow-up."""
+    rows = await store.fetchall(
+        "SELECT kind, next_due FROM reminders WHERE user_id = ? AND once = 1 AND enabled = 1 "
+        "AND next_due IS NOT NULL AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0) "
+        "ORDER BY next_due",
+        (user_id, user_id),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+FOLLOWUP_LABELS = {"triage": "Triage follow-up"}
+
+
+async def first_checkin(store: Store, user: User) -> datetime | None:
+    """When the plan's next weekly check-in comes: never before day 7 of the plan."""
+    plan = await store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (user.id,))
+    rem = await store.fetchone(
+        "SELECT minute, weekday, next_due FROM reminders WHERE user_id = ? AND kind = 'checkin' AND once = 0 "
+        "AND enabled = 1 AND next_due IS NOT NULL",
+        (user.id,),
+    )
+    if plan is None or plan[1] != "active" or rem is None:
+        return None
+    day7 = from_ts(plan[0]).astimezone(user.tz).date() + timedelta(days=7)
+    earliest = datetime.combine(day7, datetime.min.time(), user.tz)
+    if from_ts(rem[2]) >= earliest:
+        return from_ts(rem[2])
+    return next_fire(rem[0], rem[1], user.timezone, earliest - timedelta(seconds=1))
+
+
+def muted_by_quiet(rems, settings: ReminderSettings) -> list:
+    """Enabled reminders that quiet hours would silence."""
+    return [r for r in rems if r.enabled and in_quiet(r.minute, settings.quiet_start, settings.quiet_end)]
 
 
 # ---- asking wake-up time and bedtime (shared with /plan) -------------------------------------
@@ -117,15 +202,28 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
         times = ", ".join(clock_words(r.minute) for r in rows)
         if rows[0].weekday is not None:
             times = f"{WEEKDAYS[rows[0].weekday]}s {times}"
+            if kind == "checkin" and on and (first := await first_checkin(ctx.store, ctx.user)) is not None:
+                times += f" (next {first.astimezone(ctx.tz):%a} {first.astimezone(ctx.tz).day} {first:%b})"
         lines.append(f"- {_label(kind)}: {times}{'' if on else ' (off)'}")
         opts.append(Choice(f"rset:tog:{kind}", f"{'Turn off' if on else 'Turn on'} {_label(kind).lower()}"))
         if kind != "checkin":
             opts.append(Choice(f"rset:time:{kind}", f"Times: {_label(kind).lower()}"))
+    for kind, due in await pending_followups(ctx.store, ctx.user.id):
+        at = _local(due, ctx)
+        lines.append(f"- {FOLLOWUP_LABELS.get(kind, kind.capitalize())}: once, {at:%a} {at.day} {at:%b %H:%M}")
     if not by_kind:
         lines.append("You have no reminders yet. /plan starts the 4-week self-care plan with all of them.")
         opts.append(Choice("rset:setup", "Switch on daily reminders"))
     if settings.quiet_start is not None:
         lines.append(f"Quiet hours: {clock_words(settings.quiet_start)}-{clock_words(settings.quiet_end)}")
+        muted = muted_by_quiet(rems, settings)
+        if muted:
+            which = ", ".join(f"{_label(r.kind).lower()} {clock_words(r.minute)}" for r in muted)
+            lines.append(
+                f"Warning: quiet hours would mute {len(muted)} of your reminders ({which}); I won't send those."
+            )
+            before = clock_words((settings.quiet_start - 15) % 1440)
+            opts.insert(0, Choice("rset:qfix", f"Move them to {before}"))
     if settings.paused_until and settings.paused_until > to_ts(ctx.now):
         until = _local(settings.paused_until, ctx)
         lines.append(f"Paused until {until.strftime('%a %-d %b %H:%M')}. /resume starts them again.")
@@ -219,6 +317,24 @@ async def quiet_text(ctx: Context) -> list[Reply] | None:
             return await _set_quiet(ctx, s, e)
     shown = ctx.args.strip()[:30]
     return [_quiet_prompt(f'I couldn\'t read "{shown}" as quiet hours: I need a start and an end time.\n')]
+
+
+async def _fix_quiet(ctx: Context) -> list[Reply]:
+    """One tap: move every reminder quiet hours would mute to just before they begin."""
+    settings = await get_settings(ctx.store, ctx.user.id)
+    muted = muted_by_quiet(await list_reminders(ctx.store, ctx.user.id), settings)
+    if not muted:
+        return [await overview(ctx, "No reminder falls inside your quiet hours now.")]
+    # keep their order, 15 minutes apart, ending 15 minutes before quiet hours begin
+    ordered = sorted(muted, key=lambda r: (r.minute - settings.quiet_start) % 1440)
+    new = {r.id: (settings.quiet_start - 15 * (len(ordered) - i)) % 1440 for i, r in enumerate(ordered)}
+
+    def change(conn) -> None:
+        conn.executemany("UPDATE reminders SET minute = ?, custom = 1 WHERE id = ?", [(m, i) for i, m in new.items()])
+
+    await apply(ctx.store, ctx.user, ctx.now, change)
+    moved = ", ".join(f"{_label(r.kind).lower()} to {clock_words(new[r.id])}" for r in ordered)
+    return [await overview(ctx, f"Moved: {moved}.")]
 
 
 # ---- /wake, /bedtime ------------------------------------------------------------------------------
@@ -337,6 +453,8 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         start, _, end = value.partition("-")
         if start.isdigit() and end.isdigit():
             return await _set_quiet(ctx, int(start) % 1440, int(end) % 1440)
+    if action == "qfix":
+        return await _fix_quiet(ctx)
     if action == "pause" and value in ("1", "3", "7"):
         return await _pause_for(ctx, timedelta(days=int(value)))
     if action == "cancel" and ctx.conversation is not None and ctx.conversation.flow in (TIMES, QUIET, SETUP):
