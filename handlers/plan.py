@@ -185,9 +185,9 @@ async def on_absent(ctx: Context, payload: str) -> list[Reply]:
         return [Reply("Done: no weekly questions. /plan turns them back on.")]
     if parts[0] == "now":
         return [ask_absent(0, ctx.local_now().date(), rules.absent_texts["intro"])]
-    if len(parts) != 5 or parts[0] != "a" or parts[3] not in ("no", "yes", "unsure"):
+    if len(parts) != 4 or parts[0] != "a" or parts[2] not in ("no", "yes", "unsure"):
         return expired("/plan")
-    qid, answer, stamp = parts[2], parts[3], parts[4]
+    qid, answer, stamp = parts[1], parts[2], parts[3]
     index = next((i for i, q in enumerate(rules.absent) if q.id == qid), None)
     try:
         asked = datetime.strptime(stamp, "%Y%m%d").date()

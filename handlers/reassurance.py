@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.insights.days import OFF, set_mark
 from bot.messages import Choice, Reply
-from bot.store import Entry, from_ts, to_ts
+from bot.store import Entry, StoreError, from_ts, to_ts
 from handlers.base import Command, Context
 from handlers.format import local_stamp
 
@@ -150,7 +150,10 @@ async def after_triage(ctx: Context, answers: dict[str, Any], level: str) -> lis
     """For /triage's result: the guard's brief answer when the same answers, on an unchanged journal,
     come back; never for a result above "monitor" (those go on to a doctor, not to worry time)."""
     fp = json.dumps(answers, sort_keys=True)
-    return await guard(ctx, "triage", fp, red_flag=level not in GUARDED_LEVELS)
+    try:
+        return await guard(ctx, "triage", fp, red_flag=level not in GUARDED_LEVELS)
+    except StoreError:
+        return None  # the guard fails open: the result goes on as usual
 
 
 async def repeated_question(ctx: Context) -> list[Reply] | None:
@@ -162,7 +165,11 @@ async def repeated_question(ctx: Context) -> list[Reply] | None:
     f = answer_for(ctx.args)
     if f is None:
         return None
-    return await guard(ctx, "faq", f.id, text=ctx.args)
+    try:
+        return await guard(ctx, "faq", f.id, text=ctx.args)
+    except StoreError:
+        return None  # the guard fails open: the FAQ answers in full
+
 
 
 async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
