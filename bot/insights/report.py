@@ -137,10 +137,15 @@ def build_pdf(d: ReportData) -> bytes:
     else:
         para("No triage questionnaire answered yet.")
 
-    chart_w = width * 0.72
     if s.count and d.summary_png:
-        heading("Twitches per day, where, and time of day", _png_height_mm(d.summary_png, chart_w))
-        image(d.summary_png, chart_w, pdf.l_margin + width * 0.14)
+        # as large as 72% of the width, shrunk (down to 50%) to stay on this page when that is enough
+        ratio = _png_height_mm(d.summary_png, 1)
+        free = pdf.page_break_trigger - pdf.get_y() - 2 - 8 - 1
+        chart_w = min(width * 0.72, free / ratio)
+        if chart_w < width * 0.5:
+            chart_w = width * 0.72
+        heading("Twitches per day, where, and time of day", chart_w * ratio)
+        image(d.summary_png, chart_w, pdf.l_margin + (width - chart_w) / 2)
     else:
         heading("Twitches per day")
         para(NOTHING)
