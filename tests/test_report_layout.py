@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
+from test_insights import twitch
 
 from bot.insights.charts import summary_chart, timeline_chart
 from bot.insights.days import JournalDays
 from bot.insights.report import ReportData, build_pdf
 from bot.insights.stats import Period, summarize
 from handlers.appointment import AppointmentPage
-from test_insights import twitch
 
 HEADING_SIZE = 13.0
 INTERNAL_IDS = ("(prompt)", "(monitor)", "(self_care)", "self_care", "(urgent)", "(immediate)", "checkin_days")
