@@ -171,7 +171,6 @@ async def repeated_question(ctx: Context) -> list[Reply] | None:
         return None  # the guard fails open: the FAQ answers in full
 
 
-
 async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
     """Many logs of the same benign twitch in one evening: say so once."""
     if entry.kind != "twitch" or not entry.region:
