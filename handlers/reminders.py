@@ -222,8 +222,7 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
             lines.append(
                 f"Warning: quiet hours would mute {len(muted)} of your reminders ({which}); I won't send those."
             )
-            before = clock_words((settings.quiet_start - 15) % 1440)
-            opts.insert(0, Choice("rset:qfix", f"Move them to {before}"))
+            opts.insert(0, Choice("rset:qfix", f"Move them before {clock_words(settings.quiet_start)}"))
     if settings.paused_until and settings.paused_until > to_ts(ctx.now):
         until = _local(settings.paused_until, ctx)
         lines.append(f"Paused until {until.strftime('%a %-d %b %H:%M')}. /resume starts them again.")

@@ -130,7 +130,7 @@ def test_rates_in_the_report_count_days_since_the_journal_began():
     entries = [twitch(datetime(2026, 11, 18, 9, tzinfo=UTC) + timedelta(hours=8 * i)) for i in range(20)]
     pdf = report(entries, journal=JournalDays(began))
     text = " ".join(full_text(pdf).split())
-    assert "20 twitches logged, 2.9 a day over the 7 days since your journal began (Wed 18 Nov)" in text
+    assert "20 twitches logged, 2.9 a day over the 7 days since the journal began (Wed 18 Nov)" in text
     assert "days before" not in text
 
 

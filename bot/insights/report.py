@@ -109,7 +109,7 @@ def build_pdf(d: ReportData) -> bytes:
 
     heading("At a glance")
     compare = compare_words(s)
-    para(count_line(s).replace(", ", " logged, ", 1) + (f"; {compare}" if compare else "") + ".")
+    para(count_line(s, "the").replace(", ", " logged, ", 1) + (f"; {compare}" if compare else "") + ".")
     if quiet := marks_line(s):
         para(quiet.replace("You marked", "Marked").replace("today", "today' by the person").replace('"', "'"))
     if s.regions:
@@ -214,7 +214,7 @@ def _appointment_page(pdf, d: ReportData, title: str, heading, para) -> None:
     pdf.cell(
         0,
         10,
-        clean(f"For the appointment: {title.split(': ', 1)[-1] if d.name else 'summary'}"),
+        clean(f"For the appointment: {d.name}" if d.name else "For the appointment"),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -42,13 +42,13 @@ def timeline_lines(s: Summary) -> list[str]:
     return [f"Body areas over time:{note}", *lines]
 
 
-def counting_words(s: Summary) -> str:
+def counting_words(s: Summary, whose: str = "your") -> str:
     """How the rate was counted, said plainly: "over the 7 days since your journal began (Wed 18 Nov)"."""
     days = s.counted_days
     off = s.off_days
     text = ""
     if s.began_in_period and s.journal is not None:
-        text = f"over the {plural(len(days), 'day')} since your journal began ({day_words(s.journal.began)})"
+        text = f"over the {plural(len(days), 'day')} since {whose} journal began ({day_words(s.journal.began)})"
     elif off:
         text = f"over {plural(len(days), 'day')}"
     if off:
@@ -56,9 +56,9 @@ def counting_words(s: Summary) -> str:
     return text
 
 
-def count_line(s: Summary) -> str:
+def count_line(s: Summary, whose: str = "your") -> str:
     """ "20 twitches, 2.9 a day over the 7 days since your journal began (Wed 18 Nov)"."""
-    counting = counting_words(s)
+    counting = counting_words(s, whose)
     return f"{plural(s.count, 'twitch')}, {rate(s.per_day_rate)}" + (f" {counting}" if counting else "")
 
 
