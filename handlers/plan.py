@@ -19,7 +19,8 @@ from bot.reminders import ReminderSettings, apply, get_settings, set_kind_enable
 from bot.store import Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
 from handlers.format import region_words
-from handlers.reminders import DAILY_KINDS, ask_times, ask_wake, evening_minute, first_checkin, overview, switch_on
+from handlers.reminder_times import evening_minute, first_checkin
+from handlers.reminders import DAILY_KINDS, ask_times, ask_wake, overview, switch_on
 from rules.reminders import load_reminder_rules
 
 if TYPE_CHECKING:
@@ -342,5 +343,16 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired("/plan")
 
 
+async def absent_section(store: Store, user: User) -> list[dict]:
+    rows = await store.fetchall(
+        "SELECT at, question, answer FROM absent_answers WHERE user_id = ? ORDER BY at, id", (user.id,)
+    )
+    return [{"at": from_ts(r[0]).astimezone(user.tz).isoformat(), "question": r[1], "answer": r[2]} for r in rows]
+
+
 COMMANDS = [Command("plan", plan, usage="/plan [stop]")]
 CHOICES = {"plan": on_choice, "absent": on_absent}
+EXPORT = {"absent_answers": absent_section}
+PRIVACY = [
+    'your answers to the weekly "what stayed absent" questions (weakness, a thinner muscle, swallowing or speech)'
+]

@@ -247,7 +247,7 @@ async def test_rates_count_days_since_the_journal_began(chat, clock):
 
 
 async def test_triage_follow_up_at_a_sensible_hour_and_listed(engine, chat, clock):
-    from handlers.reminders import schedule_followup
+    from handlers.reminder_times import schedule_followup
 
     clock.set(datetime(2026, 11, 25, 1, 13, tzinfo=UTC))  # 02:13 in Berlin
     await chat.send("/bedtime 23:00")
