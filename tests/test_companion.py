@@ -301,3 +301,35 @@ async def test_appointment_adds_a_first_page_to_the_report(chat, clock):
     await chat.send("/export")
     exported = next(r.attachment.data for r in chat.last if r.attachment and r.attachment.name.endswith(".json"))
     assert json.loads(exported)["appointment"]["questions"] == "Could an EMG rule it out?"
+
+
+async def answer_triage_calmly(chat) -> None:
+    """/triage with "No" to every yes/no question and the first option of every choice."""
+    await chat.send("/triage")
+    while "Stop here" in chat.labels:
+        await chat.press("No" if "No" in chat.labels else chat.labels[0])
+
+
+async def test_a_repeated_unchanged_triage_through_the_engine(chat, clock, monkeypatch):
+    import handlers.triage as triage
+    from rules.triage import evaluate
+
+    original = triage._finish
+
+    async def finish_with_guard(ctx, answers):  # the call the lead wires into handlers/triage.py
+        replies = await original(ctx, answers)
+        guarded = await after_triage(ctx, answers, evaluate(answers).level)
+        return [replies[0], *guarded] if guarded else replies
+
+    monkeypatch.setattr(triage, "_finish", finish_with_guard)
+    await answer_triage_calmly(chat)
+    assert "Result: Self-care first" in chat.text and "keeps coming back" not in chat.text
+    clock.advance(hours=5)
+    await answer_triage_calmly(chat)
+    assert "Result: Self-care first" in chat.text  # the result itself is always shown
+    assert "keeps coming back" in chat.text and "answers are the same" in chat.text
+    # something new in the journal: the next unchanged questionnaire is answered in full again
+    await chat.send("/log right thumb 20 seconds, no trigger")
+    clock.advance(hours=5)
+    await answer_triage_calmly(chat)
+    assert "Result: Self-care first" in chat.text and "keeps coming back" not in chat.text
