@@ -333,3 +333,16 @@ async def test_a_repeated_unchanged_triage_through_the_engine(chat, clock, monke
     clock.advance(hours=5)
     await answer_triage_calmly(chat)
     assert "Result: Self-care first" in chat.text and "keeps coming back" not in chat.text
+
+
+async def test_patterns_count_only_days_since_the_journal_began(chat, clock):
+    for day in range(7):
+        if day in (0, 2, 4):
+            await chat.send("/log right calf 30 seconds after the gym")
+        else:
+            await chat.send("/log left eyelid 10 seconds, no trigger")
+        clock.advance(days=1)
+    clock.advance(days=-1)
+    await chat.send("/summary 30d")
+    assert "On the 3 days with a workout noted" in chat.text
+    assert "on the 4 other days 1.0 a day" in chat.text  # not "the 27 other days"
