@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
@@ -28,12 +29,12 @@ from typing import Any
 
 from bot.insights.days import OFF, set_mark
 from bot.messages import Choice, Reply
-from bot.store import Entry, StoreError, from_ts, to_ts
+from bot.store import Entry, from_ts, to_ts
 from handlers.base import Command, Context
 from handlers.format import local_stamp
 
+log = logging.getLogger(__name__)
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "reassurance.toml"
-GUARDED_LEVELS = ("self_care", "monitor")  # a triage result above these is never guarded
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class KindRule:
     times: int
     within: timedelta
     cooldown: timedelta
+    topics: tuple[str, ...] = ()  # faq: which answers count as a worry that can loop
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class GuardRules:
     kinds: dict[str, KindRule]
     red_flags: re.Pattern[str]
     texts: dict[str, str]
+    gist: dict[str, str]
+    guarded_levels: tuple[str, ...]
+    open_answer_days: int
 
 
 @lru_cache(maxsize=1)
@@ -58,13 +63,27 @@ def load_guard_rules() -> GuardRules:
         if int(k["times"]) < 2:
             raise ValueError(f"rules/reassurance.toml: kinds.{name}.times must be at least 2")
         kinds[name] = KindRule(
-            int(k["times"]), timedelta(hours=float(k["within_hours"])), timedelta(hours=float(k["cooldown_hours"]))
+            int(k["times"]),
+            timedelta(hours=float(k["within_hours"])),
+            timedelta(hours=float(k["cooldown_hours"])),
+            tuple(k.get("topics", ())),
         )
     texts = {k: v.strip() for k, v in data["texts"].items() if isinstance(v, str)}
     for key in ("first", "again", "worry_time", "day_off", "what_faq", "what_triage", "what_log"):
         if not texts.get(key):
             raise ValueError(f"rules/reassurance.toml: texts.{key} is missing")
-    return GuardRules(kinds, re.compile("|".join(f"(?:{p})" for p in data["red_flags"])), texts)
+    gist = dict(data["gist"])
+    for needed in (*kinds["faq"].topics, "log", "triage"):
+        if not re.search(r"\([A-Z]{2}-\d", gist.get(needed, "")):
+            raise ValueError(f"rules/reassurance.toml: gist.{needed} is missing or cites no fact")
+    return GuardRules(
+        kinds,
+        re.compile("|".join(f"(?:{p})" for p in data["red_flags"])),
+        texts,
+        gist,
+        tuple(data["guarded_levels"]),
+        int(data["open_answer_days"]),
+    )
 
 
 def has_red_flag(text: str) -> bool:
@@ -89,13 +108,35 @@ async def _journal_digest(ctx: Context) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
+async def _something_open(ctx: Context, rules: GuardRules) -> bool:
+    """A result above "monitor", or a recent "yes"/"not sure" about weakness, wasting, swallowing:
+    then the way forward is a doctor, not worry time, and the guard stays out of the way."""
+    latest = await ctx.store.fetchone(
+        "SELECT level FROM triage_results WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1", (ctx.user.id,)
+    )
+    if latest is not None and latest[0] not in rules.guarded_levels:
+        return True
+    since = to_ts(ctx.now - timedelta(days=rules.open_answer_days))
+    row = await ctx.store.fetchone(
+        "SELECT 1 FROM absent_answers WHERE user_id = ? AND answer != 'no' AND at >= ? LIMIT 1", (ctx.user.id, since)
+    )
+    return row is not None
+
+
 async def guard(
     ctx: Context, kind: str, fingerprint: str, *, text: str = "", red_flag: bool = False
 ) -> list[Reply] | None:
-    """Record one occurrence of a worry; the guard's brief answer when it keeps coming back, else None."""
+    """Record one occurrence of a worry; the guard's brief answer when it keeps coming back, else None.
+
+    kind: "faq" (fingerprint: the FAQ answer's id), "triage" (the answers) or "log" (region:side).
+    """
     rules = load_guard_rules()
     rule = rules.kinds.get(kind)
     if rule is None or red_flag or has_red_flag(text) or not is_on(ctx):
+        return None
+    if kind == "faq" and fingerprint not in rule.topics:
+        return None
+    if await _something_open(ctx, rules):
         return None
     fp = f"{fingerprint}|{await _journal_digest(ctx)}"
     uid, now_ts = ctx.user.id, to_ts(ctx.now)
@@ -103,6 +144,9 @@ async def guard(
     cool_ts = to_ts(ctx.now - rule.cooldown)
 
     def record(conn) -> tuple[int, int | None, bool]:
+        conn.execute(  # forget occurrences long past any window
+            "DELETE FROM guard_events WHERE user_id = ? AND at < ?", (uid, to_ts(ctx.now - timedelta(days=30)))
+        )
         rowid = conn.execute(
             "INSERT INTO guard_events(user_id, kind, fingerprint, at) VALUES (?,?,?,?)", (uid, kind, fp, now_ts)
         ).lastrowid
@@ -124,6 +168,7 @@ async def guard(
         return None
     since = local_stamp(from_ts(first_ts), ctx.local_now())
     what = rules.texts[f"what_{kind}"].format(n=n, since=since)
+    gist = rules.gist.get(fingerprint if kind == "faq" else kind, "")
     if answered_before:
         if kind == "log":
             return None  # said once this evening; more would be nagging
@@ -131,7 +176,7 @@ async def guard(
     # alternate the suggestion, so a person who keeps returning is offered both over time
     answered = await ctx.store.fetchone("SELECT count(*) FROM guard_events WHERE user_id = ? AND answered = 1", (uid,))
     suggestion = rules.texts["day_off" if answered[0] % 2 == 0 else "worry_time"]
-    return [_reply(rules.texts["first"].format(what=what, suggestion=suggestion))]
+    return [_reply(rules.texts["first"].format(what=what, gist=gist, suggestion=suggestion))]
 
 
 def _reply(text: str, short: bool = False) -> Reply:
@@ -151,9 +196,11 @@ async def after_triage(ctx: Context, answers: dict[str, Any], level: str) -> lis
     come back; never for a result above "monitor" (those go on to a doctor, not to worry time)."""
     fp = json.dumps(answers, sort_keys=True)
     try:
-        return await guard(ctx, "triage", fp, red_flag=level not in GUARDED_LEVELS)
-    except StoreError:
-        return None  # the guard fails open: the result goes on as usual
+        return await guard(ctx, "triage", fp, red_flag=level not in load_guard_rules().guarded_levels)
+    except Exception:  # the guard fails open: the result goes on as usual
+        log.warning("the reassurance guard failed; answering in full")
+        log.debug("guard failure", exc_info=True)
+        return None
 
 
 async def repeated_question(ctx: Context) -> list[Reply] | None:
@@ -167,8 +214,10 @@ async def repeated_question(ctx: Context) -> list[Reply] | None:
         return None
     try:
         return await guard(ctx, "faq", f.id, text=ctx.args)
-    except StoreError:
-        return None  # the guard fails open: the FAQ answers in full
+    except Exception:  # the guard fails open: the FAQ answers in full
+        log.warning("the reassurance guard failed; answering in full")
+        log.debug("guard failure", exc_info=True)
+        return None
 
 
 async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:

@@ -346,3 +346,38 @@ async def test_patterns_count_only_days_since_the_journal_began(chat, clock):
     await chat.send("/summary 30d")
     assert "On the 3 days with a workout noted" in chat.text
     assert "on the 4 other days 1.0 a day" in chat.text  # not "the 27 other days"
+
+
+async def test_curiosity_is_not_a_loop_and_an_open_finding_keeps_the_full_answer(chat, clock):
+    for _ in range(4):
+        await chat.send("can dehydration cause twitching?")
+        assert "FQ-1" in chat.text and "keeps coming back" not in chat.text
+    await chat.send("/plan")
+    await chat.press("7:00")
+    await chat.send("23:00")
+    await chat.press_id("absent:now")
+    await chat.press("Not sure")  # weakness: not sure -> open for 30 days
+    for _ in range(4):
+        await chat.send(ALS)
+        assert "rarely ALS" in chat.text and "keeps coming back" not in chat.text
+
+
+async def test_a_broken_guard_fails_open(chat, monkeypatch):
+    import handlers.reassurance as reassurance
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reassurance, "guard", broken)
+    for _ in range(4):
+        await chat.send(ALS)
+        assert "rarely ALS" in chat.text
+
+
+def test_guard_rules_load_and_every_short_answer_cites_a_fact():
+    from handlers.reassurance import load_guard_rules
+
+    rules = load_guard_rules()
+    assert rules.kinds["faq"].times >= 2 and rules.kinds["faq"].topics == ("als", "harmless")
+    assert all("(" in g and "-" in g for g in rules.gist.values())
+    assert rules.red_flags.search("my hand feels weak") and not rules.red_flags.search("is this als?")
