@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from bot.insights.absent import absent_answers, absent_lines
+from bot.insights.absent import absent_answers, absent_lines, times_words
+from bot.insights.days import journal_began
 from bot.insights.words import plural
 from bot.messages import Choice, Reply
 from bot.store import Store, User, from_ts, to_ts
@@ -168,23 +170,29 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
         d = from_ts(ts).astimezone(tz)
         return f"{d.day} {d:%b %Y}"
 
-    if rows:
-        first = rows[0]
-        where = []
-        for region, lo, hi, n in rows:
-            name = vocab.region_label(region).lower() if region else "place not given"
-            where.append(f"{name}: {plural(n, 'twitch')}, first {day(lo)}, last {day(hi)}")
-        head = f"First twitch logged {day(first[1])}"
-        if len(rows) > 1:
-            head += f"; {plural(len(rows), 'area')} over time, in the order they began"
-        page.facts.append(("When it began and where", [head + ".", *where]))
-    else:
-        page.facts.append(("When it began and where", ["No twitches logged yet."]))
-
-    asked: list[str] = absent_lines(await absent_answers(ctx.store, ctx.user))
     triage = await ctx.store.fetchall(
         "SELECT at, level, answers FROM triage_results WHERE user_id = ? ORDER BY at", (uid,)
     )
+    began: list[str] = []
+    for at, _, answers in triage[:1]:  # how long it had been going on, as first told
+        duration = json.loads(answers).get("duration")
+        if duration:
+            label = load_triage_rules().question("duration").label(duration).lower()
+            began.append(f"First noticed: {label} before {day(at)} (first /triage).")
+    if rows:
+        began.append(
+            f"First twitch logged {day(rows[0][1])}"
+            + (f"; {plural(len(rows), 'area')}, in the order they began:" if len(rows) > 1 else ".")
+        )
+        for region, lo, hi, n in rows[:6]:
+            name = vocab.region_label(region).lower() if region else "place not given"
+            began.append(f"{name}: {plural(n, 'twitch')}, first {day(lo)}, last {day(hi)}")
+        began.append(await _per_week(ctx))
+    else:
+        began.append("No twitches logged yet.")
+    page.facts.append(("When it began and where", began))
+
+    asked: list[str] = absent_lines(await absent_answers(ctx.store, ctx.user))
     for qid, words in ASKED:
         said = [json.loads(a).get(qid) for _, _, a in triage]
         said = [s for s in said if s]
@@ -193,9 +201,9 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
             state = (
                 "never present"
                 if not yes and "unsure" not in said
-                else (f"present {plural(yes, 'time')}" if yes else "not sure at least once")
+                else (f"present {times_words(yes)}" if yes else "not sure at least once")
             )
-            asked.append(f"In /triage, {words}: asked {plural(len(said), 'time')}, {state}.")
+            asked.append(f"In /triage, {words}: asked {times_words(len(said))}, {state}.")
     page.facts.append(("Red flags asked about", asked or ["Not asked yet (/triage or the weekly plan questions)."]))
 
     levels = load_triage_rules().levels
@@ -227,6 +235,31 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
     else:
         page.facts.append(("What was tried", ["No self-care plan started in Flicker."]))
     return page
+
+
+async def _per_week(ctx: Context) -> str:
+    """Twitches per full week since the journal began (the latest 8), so a change shows."""
+    began = await journal_began(ctx.store, ctx.user)
+    today = ctx.local_now().date()
+    weeks = min((today - began).days // 7, 8)
+    if weeks < 1:
+        return f"Less than a full week of journal so far (since {began.day} {began:%b})."
+    first = today - timedelta(days=7 * weeks)
+    rows = await ctx.store.fetchall(
+        "SELECT occurred_at FROM entries WHERE user_id = ? AND kind = 'twitch' "
+        "AND occurred_at >= ? AND occurred_at < ?",
+        (
+            ctx.user.id,
+            to_ts(datetime.combine(first, datetime.min.time(), ctx.tz)),
+            to_ts(datetime.combine(today, datetime.min.time(), ctx.tz)),
+        ),
+    )
+    counts = [0] * weeks
+    for (at,) in rows:
+        counts[(from_ts(at).astimezone(ctx.tz).date() - first).days // 7] += 1
+    return (
+        f"Twitches per full week, oldest first (the last {plural(weeks, 'week')}): " + ", ".join(map(str, counts)) + "."
+    )
 
 
 async def appointment_section(store: Store, user: User) -> dict | None:

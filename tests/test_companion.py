@@ -284,6 +284,7 @@ async def test_appointment_adds_a_first_page_to_the_report(chat, clock):
     await chat.send("/log left calf 30 seconds after coffee")
     clock.advance(days=3)
     await chat.send("/log left thigh 10 seconds, no trigger")
+    await answer_triage_calmly(chat)
     await chat.send("/appointment")
     assert "1 of 3" in chat.text
     await chat.send("that it could be ALS")
@@ -297,6 +298,10 @@ async def test_appointment_adds_a_first_page_to_the_report(chat, clock):
     assert "that it could be ALS" in pages[0] and "Could an EMG rule it out?" in pages[0]
     assert "First twitch logged 24 Nov 2026" in pages[0] and "calf" in pages[0] and "thigh" in pages[0]
     assert "Red flags asked about" in pages[0]
+    assert "First noticed: less than 2 weeks before 27 Nov 2026 (first /triage)." in pages[0]
+    assert "In /triage, weakness: asked once, never present." in pages[0]
+    assert "Triage results" in pages[0] and "Self-care first" in pages[0]
+    assert "Less than a full week of journal so far" in pages[0]
     assert pages[1].startswith("Twitch journal")
     await chat.send("/export")
     exported = next(r.attachment.data for r in chat.last if r.attachment and r.attachment.name.endswith(".json"))

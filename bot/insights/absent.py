@@ -25,7 +25,7 @@ async def absent_answers(store: Store, user: User, since: datetime | None = None
     return [AbsentAnswer(from_ts(at).astimezone(user.tz).date(), q, a) for at, q, a in rows]
 
 
-def _times(n: int) -> str:
+def times_words(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
@@ -50,5 +50,5 @@ def absent_lines(answers: list[AbsentAnswer]) -> list[str]:
             said = "not sure on " + ", ".join(_day(d) for d in unsure) + ", otherwise absent"
         else:
             said = "never present"
-        lines.append(f"{q.label}: asked {_times(len(mine))}, {said} ({span}).")
+        lines.append(f"{q.label}: asked {times_words(len(mine))}, {said} ({span}).")
     return lines
