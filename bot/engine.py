@@ -7,12 +7,13 @@ import difflib
 import logging
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.messages import Incoming, Reply
+from bot.safety_replies import compose
 from bot.store import Store, StoreError, User
 from bot.timezones import zone_label
 from handlers.base import (
@@ -23,9 +24,11 @@ from handlers.base import (
     EventHandler,
     ExportSection,
     ProgressSink,
+    ScreenHandler,
     TextHandler,
     expired,
 )
+from rules.safety import SafetyScreen, ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class Registry:
     events: dict[str, list[EventHandler]] = field(default_factory=dict)
     export: dict[str, ExportSection] = field(default_factory=dict)
     privacy: list[str] = field(default_factory=list)
+    screen: ScreenHandler | None = None
 
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> Registry:
@@ -80,6 +84,10 @@ class Registry:
                 _add_unique(reg.export, name, fn, m)
             reg.free_text.extend(getattr(m, "FREE_TEXT", ()))
             reg.privacy.extend(getattr(m, "PRIVACY", ()))
+            if getattr(m, "SCREEN", None) is not None:
+                if reg.screen is not None:
+                    raise RuntimeError(f"{m.__name__} registers a second safety screen")
+                reg.screen = m.SCREEN
         reg.free_text.sort(key=lambda pair: pair[0])
         return reg
 
@@ -102,6 +110,7 @@ class Engine:
         modules: Iterable[ModuleType] | None = None,
         default_timezone: dict[str, str] | None = None,
         flood_limit: int | None = FLOOD_LIMIT,
+        safety: SafetyScreen | None = None,
     ) -> None:
         if modules is None:
             from handlers import MODULES
@@ -115,12 +124,17 @@ class Engine:
         self._locks: dict[int, asyncio.Lock] = {}
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self.flood_limit = flood_limit
+        self.safety = safety or load_safety_screen()
 
     # ---- incoming -----------------------------------------------------------------------
     async def handle(self, incoming: Incoming, on_progress: ProgressSink | None = None) -> list[Reply]:
         """Answer one message. `on_progress` (optional) shows status lines while slow work runs."""
         now = self.clock.now()
-        if self.flood_limit and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
+        # The safety screen reads every typed message first: it is pure and cheap, and an
+        # emergency is answered even in a flood or when the database is down.
+        screened = self.safety.screen(incoming.text[:MAX_INPUT_CHARS]) if incoming.text else None
+        urgent = screened is not None and screened.finding is not None and screened.finding.interrupts
+        if self.flood_limit and not urgent and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
             return [Reply(SLOW_DOWN, private=False)]
         try:
             user, is_new = await self.store.user_for(
@@ -131,13 +145,19 @@ class Engine:
             )
         except StoreError:
             log.warning("could not load or create a user")
+            if urgent:
+                assert screened is not None and screened.finding is not None
+                zone = self.default_timezone.get(incoming.platform)
+                return compose(
+                    self.safety, screened.finding, timezone=zone, language=screened.language, private=incoming.private
+                )
             return [Reply(SAVE_FAILED, private=False)]
         lock = self._locks.get(user.id)
         if lock is None:
             lock = self._locks[user.id] = asyncio.Lock()
         try:
             async with lock:
-                return await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress)
+                return await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
@@ -157,28 +177,55 @@ class Engine:
         return False
 
     async def _handle_locked(
-        self, incoming: Incoming, user: User, is_new: bool, now, on_progress: ProgressSink | None
+        self,
+        incoming: Incoming,
+        user: User,
+        is_new: bool,
+        now,
+        on_progress: ProgressSink | None,
+        screened: ScreenResult | None = None,
     ) -> list[Reply]:
         ctx = Context(self, self.store, user, incoming, now, is_new_user=is_new, on_progress=on_progress)
         route = "?"
+        first: list[Reply] = []
         try:
             conv = await self.store.conversation(user.id)
             if conv is not None and now - conv.updated_at > CONVERSATION_TTL:
                 await self.store.save_conversation(user.id, None)
                 conv = None
             ctx.conversation = conv
+            outcome = None
+            if screened is not None and self.registry.screen is not None:
+                outcome = await self.registry.screen(ctx, screened)
+            if outcome is not None:
+                first = outcome.replies
+                if not outcome.route:
+                    if is_new and not outcome.interrupts:
+                        return [*first, self._first_contact(user)]
+                    return first
             route, replies = await self._route(ctx)
+            if outcome is not None:
+                replies = [*first, *replies]
+                if outcome.after is not None:
+                    await outcome.after()
             if is_new and route != "command:start":
                 replies = [*replies, self._first_contact(user)]
             return replies
         except StoreError:
             log.warning("save failed in %s", route)
-            return [Reply(SAVE_FAILED, private=False)]
+            return [*first, Reply(SAVE_FAILED, private=False)]
         except Exception:
             # The message text may be health data: keep it (and the traceback) at DEBUG.
             log.error("handler %s failed", route)
             log.debug("handler failure", exc_info=True)
-            return [Reply(INTERNAL_ERROR, private=False)]
+            return [*first, Reply(INTERNAL_ERROR, private=False)]
+
+    async def route_text(self, ctx: Context, text: str) -> list[Reply]:
+        """Handle `text` as if the person had typed it, past the safety screen (a handler replaying
+        something the screen already answered, e.g. the note kept during an emergency)."""
+        ctx.incoming = replace(ctx.incoming, text=text, choice=None)
+        _, replies = await self._route(ctx)
+        return replies
 
     async def _route(self, ctx: Context) -> tuple[str, list[Reply]]:
         inc = ctx.incoming

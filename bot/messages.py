@@ -43,6 +43,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
     private: bool = True  # health content: only ever shown in a private chat
+    aloud: bool = False  # say it in the group too, to everyone there (an emergency instruction)
 
 
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:

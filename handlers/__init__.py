@@ -15,17 +15,21 @@ from handlers import (
     reassurance,
     reminder_messages,
     reminders,
+    safety,
+    sources,
     start,
     summary,
     triage,
 )
 
 MODULES = (
+    safety,
     start,
     log,
     journal,
     triage,
     reassurance,
+    sources,
     summary,
     appointment,
     plan,

@@ -12,6 +12,8 @@ A handler module (one per flow) may define any of these module-level names:
 - ``EVENTS: dict[str, EventHandler]``: event name -> extra replies, e.g. "entry_saved".
 - ``EXPORT: dict[str, ExportSection]``: export section name -> its JSON-able content.
 - ``PRIVACY: list[str]``: lines for /privacy describing what this module stores.
+- ``SCREEN: ScreenHandler``: (one module only) answers what the safety screen found in typed
+  text, before any flow or parser sees it.
 
 A handler never imports a platform library; it returns `Reply` objects.
 """
@@ -19,7 +21,7 @@ A handler never imports a platform library; it returns `Reply` objects.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -49,6 +51,7 @@ class Context:
     conversation: Conversation | None = None
     is_new_user: bool = False
     on_progress: ProgressSink | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # facts one handler leaves for another this turn
 
     async def progress(self, text: str) -> None:
         """Show a short status line at once, before slow work (a report, a chart) finishes."""
@@ -78,10 +81,21 @@ class Context:
         return c is not None and c.flow == flow and (step is None or c.step == step)
 
 
+@dataclass
+class ScreenOutcome:
+    """What the safety screen says comes first. `route=False`: nothing else answers this message."""
+
+    replies: list[Reply]
+    route: bool = False
+    interrupts: bool = False  # an emergency or crisis: no welcome, nothing competes with it
+    after: Callable[[], Awaitable[None]] | None = None  # runs after routing (e.g. link the saved entry)
+
+
 TextHandler = Callable[[Context], Awaitable["list[Reply] | None"]]
 ChoiceHandler = Callable[[Context, str], Awaitable["list[Reply]"]]
 EventHandler = Callable[..., Awaitable["list[Reply]"]]
 ExportSection = Callable[[Store, User], Awaitable[Any]]
+ScreenHandler = Callable[..., Awaitable["ScreenOutcome | None"]]
 
 
 @dataclass(frozen=True)

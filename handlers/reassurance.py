@@ -32,6 +32,7 @@ from bot.messages import Choice, Reply
 from bot.store import Entry, from_ts, to_ts
 from handlers.base import Command, Context
 from handlers.format import local_stamp
+from rules.sources import check_sources, cited_ids
 
 log = logging.getLogger(__name__)
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "reassurance.toml"
@@ -51,6 +52,7 @@ class GuardRules:
     red_flags: re.Pattern[str]
     texts: dict[str, str]
     gist: dict[str, str]
+    sources: dict[str, tuple[str, ...]]
     guarded_levels: tuple[str, ...]
     open_answer_days: int
 
@@ -73,14 +75,22 @@ def load_guard_rules() -> GuardRules:
         if not texts.get(key):
             raise ValueError(f"rules/reassurance.toml: texts.{key} is missing")
     gist = dict(data["gist"])
-    for needed in (*kinds["faq"].topics, "log", "triage"):
-        if not re.search(r"\([A-Z]{2}-\d", gist.get(needed, "")):
-            raise ValueError(f"rules/reassurance.toml: gist.{needed} is missing or cites no fact")
+    sources = {k: tuple(v) for k, v in data["sources"].items()}
+    for needed in (*kinds["faq"].topics, "log", "triage", "first", "again", "worry_time", "day_off"):
+        if not sources.get(needed):
+            raise ValueError(f"rules/reassurance.toml: sources.{needed} must name the facts behind that text")
+        if needed in kinds["faq"].topics or needed in ("log", "triage"):
+            if not gist.get(needed):
+                raise ValueError(f"rules/reassurance.toml: gist.{needed} is missing")
+    check_sources([i for ids in sources.values() for i in ids], "rules/reassurance.toml [sources]")
+    if cited_ids(" ".join([*texts.values(), *gist.values()])):
+        raise ValueError("rules/reassurance.toml: chat texts carry no fact codes; list them in [sources]")
     return GuardRules(
         kinds,
         re.compile("|".join(f"(?:{p})" for p in data["red_flags"])),
         texts,
         gist,
+        sources,
         tuple(data["guarded_levels"]),
         int(data["open_answer_days"]),
     )
@@ -235,7 +245,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if payload == "worry":
         return [
             Reply(
-                "Worry time (SC-4): pick a 10-minute slot later today. Until then, when a worry about the "
+                "Worry time: pick a 10-minute slot later today. Until then, when a worry about the "
                 "twitching comes up, write it down in a word or two and tell yourself it has its slot. In the "
                 "slot, read the list, and for each one ask: has anything new appeared (weakness, a thinner "
                 "muscle, swallowing or speech trouble, numbness, spreading)? If not, let it go until tomorrow's "

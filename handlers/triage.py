@@ -1,28 +1,31 @@
-"""/triage: the safety screen, the questionnaire from rules/triage.toml, and the result."""
+"""/triage: the safety check, who it is about, the journal as evidence (confirmed item by item),
+the questionnaire from rules/triage.toml answered by button or in everyday words, the result."""
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.messages import Choice, Reply
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import to_ts
 from handlers.base import Command, Context, expired
-from handlers.triage_evidence import journal_evidence, on_entry_saved
+from handlers.format import twitch_summary
+from handlers.triage_evidence import Item, journal_evidence, on_entry_saved
 from handlers.triage_faq import FREE_TEXT as FAQ_FREE_TEXT
-from rules.triage import Question, TriageResult, evaluate, load_triage_rules
+from handlers.triage_result import export_section, finish, history, next_steps, result_text, sources_replies
+from rules.triage import Question, evaluate, load_triage_rules
+from rules.triage_typed import normalise, read_answer, wants_explanation, yes_no
 
 FLOW = "triage"
-CANCEL = Choice("triage:cancel", "Stop here")
-SELF_CARE_PLAN = (
-    "A short self-care plan for the next 3-4 weeks (SC-6):\n"
-    "- Caffeine: note your daily cups and cut down gradually over 7-10 days (SC-1).\n"
-    "- Water: at least 2 litres a day; bananas, spinach, nuts, seeds and dairy for minerals (SC-2).\n"
-    "- Sleep: 7-9 hours, a steady bedtime, screens away before bed (SC-3).\n"
-    "- Stress: about 10 minutes a day of slow breathing, mindfulness or yoga (SC-4).\n"
-    "- Journal: where, how long, when and possible triggers; it shows patterns (SC-5).\n"
-    "If nothing changes in 3-4 weeks, or it gets worse, get a professional opinion (SC-6)."
-)
+NOT_NOW = Choice("triage:cancel", "Not now")
+EXPLAIN = "What does this mean?"
+EVIDENCE_FOR = ("duration", "spread")  # the journal is shown before the first of these is asked
+STOP_AT = "immediate"  # from this level up no answer can change what to do: the result comes at once
+SAID = {"yes": "yes", "no": "no", "unsure": "not sure"}
+RE_ASK_WORDS = {"duration": ("how long", "long", "time", "started"), "selfcare": ("self-care", "self care")}
+
+__all__ = ["next_steps", "result_text"]  # kept importable from here for older callers
 
 
 # ---- asking ---------------------------------------------------------------------------------
@@ -36,17 +39,55 @@ def _next_question(answers: dict[str, str]) -> Question | None:
 
 def _ask(q: Question, lead: str = "") -> Reply:
     opts = tuple(Choice(f"triage:a:{q.id}:{a}", label) for a, label in q.options)
+    return Reply((lead + "\n\n" if lead else "") + q.text, opts + (Choice(f"triage:x:{q.id}", EXPLAIN), NOT_NOW))
+
+
+def _ask_item(data: dict[str, Any], lead: str = "") -> Reply:
+    i = data["ev_i"]
+    items = data["evidence"]
+    item = items[i]
+    text = f"From your journal ({i + 1} of {len(items)}): {item['text']}. Is that right?"
     return Reply(
-        (lead + "\n\n" if lead else "") + q.text,
-        opts + (Choice(f"triage:x:{q.id}", "What does this mean?"), CANCEL),
+        (lead + "\n\n" if lead else "") + text,
+        (
+            Choice(f"triage:ev:{i}:yes", "Yes, that's right"),
+            Choice(f"triage:ev:{i}:no", "No"),
+            Choice(f"triage:ev:{i}:unsure", "Not sure"),
+            NOT_NOW,
+        ),
     )
 
 
-async def _continue(ctx: Context, answers: dict[str, str], lead: str = "") -> list[Reply]:
+def _ask_conflict(cid: str, lead: str = "") -> Reply:
+    c = next(c for c in load_triage_rules().consistency if c.id == cid)
+    return Reply(
+        (lead + "\n\n" if lead else "") + c.text,
+        tuple(Choice(f"triage:re:{qid}", label) for qid, label in c.reask) + (NOT_NOW,),
+    )
+
+
+async def _continue(ctx: Context, data: dict[str, Any], lead: str = "") -> list[Reply]:
+    rules = load_triage_rules()
+    answers = data["answers"]
+    level = rules.levels[evaluate(answers).level]
+    if level.rank >= rules.levels[STOP_AT].rank:  # GS-1, SF-4, RF-2: act now, no more questions first
+        return await finish(ctx, answers, data)
+    conflict = rules.conflict(answers)
+    if conflict is not None:  # RD-4: ask again instead of combining impossible answers
+        await ctx.set_flow(FLOW, f"conflict:{conflict.id}", data)
+        return [_ask_conflict(conflict.id, lead)]
     q = _next_question(answers)
     if q is None:
-        return await _finish(ctx, answers)
-    await ctx.set_flow(FLOW, f"q:{q.id}", {"answers": answers})
+        return await finish(ctx, answers, data)
+    if q.id in EVIDENCE_FOR and not data.get("ev_done"):
+        data["ev_done"] = True
+        ev = await journal_evidence(ctx.store, ctx.user.id, ctx.now, ctx.tz)
+        items = [asdict(i) for i in ev.items if i.question not in answers]
+        if items:
+            data.update(evidence=items, ev_i=0)
+            await ctx.set_flow(FLOW, "ev:0", data)
+            return [_ask_item(data, lead)]
+    await ctx.set_flow(FLOW, f"q:{q.id}", data)
     return [_ask(q, lead)]
 
 
@@ -56,36 +97,82 @@ async def start(ctx: Context) -> list[Reply]:
         return await history(ctx)
     if ctx.args.strip():
         return [Reply("Send /triage to start the questionnaire, or /triage history for your past results.")]
+    if ctx.in_flow("log"):
+        return await _unfinished_log(ctx)
     return await _begin(ctx)
 
 
-async def _begin(ctx: Context) -> list[Reply]:
-    lead = (
-        'A few questions, about 2 minutes. Answer with the buttons; "What does this mean?" explains each '
-        "question. This is not a diagnosis (GS-2)."
+async def _begin(ctx: Context, lead: str = "") -> list[Reply]:
+    intro = (
+        "A few questions, about 3 minutes. Press a button or type your answer in your own words; "
+        '"What does this mean?" explains each question and "Not now" stops. This is not a diagnosis.'
     )
-    return await _continue(ctx, {}, lead)
+    return await _continue(ctx, {"answers": {}}, (lead + "\n" if lead else "") + intro)
 
 
-async def _after_emergency_screen(ctx: Context, answers: dict[str, str]) -> list[Reply]:
-    ev = await journal_evidence(ctx.store, ctx.user.id, ctx.now, ctx.tz)
-    if not ev.lines:
-        return await _continue(ctx, answers)
-    await ctx.set_flow(FLOW, "evidence", {"answers": answers, "prefill": ev.prefill})
-    return [
-        Reply(
-            "Before I ask, your journal already shows that " + "; and ".join(ev.lines) + ". Is that right?",
-            (Choice("triage:ev:yes", "Yes, that's right"), Choice("triage:ev:no", "No, I'll answer myself"), CANCEL),
+# ---- an unfinished /log: save it or drop it on purpose, never silently ---------------------------
+async def _unfinished_log(ctx: Context) -> list[Reply]:
+    conv = ctx.conversation
+    assert conv is not None
+    fields = dict(conv.data.get("fields", {}))
+    await ctx.set_flow(FLOW, "log", {"log_step": conv.step, "log_data": conv.data})
+    if fields.get("region"):
+        text = f"You were in the middle of logging a twitch ({_log_summary(fields)}). Save it before the questions?"
+        opts = (Choice("triage:log:save", "Save it, then start"), Choice("triage:log:drop", "Discard it, then start"))
+    else:
+        text = "You were in the middle of logging a twitch, but it has no body area yet, so it can't be saved."
+        opts = (Choice("triage:log:drop", "Discard it, then start"),)
+    return [Reply(text, opts + (Choice("triage:log:back", "Back to my log"),))]
+
+
+def _log_summary(fields: dict[str, Any]) -> str:
+    triggers = fields.get("triggers") or fields.get("picked") or ()
+    side, duration, intensity = fields.get("side"), fields.get("duration_s"), fields.get("intensity")
+    return twitch_summary(fields["region"], side, duration, triggers, intensity)
+
+
+async def _log_decision(ctx: Context, what: str) -> list[Reply]:
+    conv = ctx.conversation
+    assert conv is not None
+    log_data = dict(conv.data.get("log_data", {}))
+    if what == "back":
+        await ctx.set_flow("log", conv.data.get("log_step", "region"), log_data)
+        return [Reply("Your log is kept as it was: answer its last question above, then send /triage again.")]
+    if what == "save":
+        fields = log_data.get("fields", {})
+        if not fields.get("region"):
+            return expired("/triage")
+        occurred = datetime.fromisoformat(fields["occurred_at"]) if fields.get("occurred_at") else ctx.now
+        entry = await ctx.store.add_entry(
+            ctx.user.id,
+            "twitch",
+            min(occurred, ctx.now),
+            ctx.user.timezone,
+            region=fields["region"],
+            side=fields.get("side"),
+            duration_s=fields.get("duration_s"),
+            triggers=fields.get("triggers") or fields.get("picked") or (),
+            intensity=fields.get("intensity"),
+            text=fields.get("text", ""),
+            now=ctx.now,
         )
-    ]
+        return await _begin(ctx, f"Saved #{entry.id}: {_log_summary(fields)}.")
+    return await _begin(ctx, "The unfinished log was discarded.")
 
 
+# ---- answers --------------------------------------------------------------------------------------
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     parts = payload.split(":")
     if parts[0] == "start":
+        if ctx.in_flow("log"):
+            return await _unfinished_log(ctx)
         return await _begin(ctx)
     if parts[0] == "remind":
         return await _remind_in_a_week(ctx)
+    if parts[0] == "done":
+        return [Reply("Okay. Keep logging when it twitches; /triage is here whenever you want to answer again.")]
+    if parts[0] == "sources":
+        return await sources_replies(ctx, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None)
     if parts[0] == "report":
         from handlers.summary import report
 
@@ -94,135 +181,121 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     conv = ctx.conversation
     if conv is None or conv.flow != FLOW:
         return expired("/triage")
-    answers = dict(conv.data.get("answers", {}))
+    data = dict(conv.data)
+    data["answers"] = dict(data.get("answers", {}))
     if parts[0] == "cancel":
+        if conv.step == "log":
+            return await _log_decision(ctx, "back")
         await ctx.end_flow()
-        return [Reply("Stopped; nothing was saved. /triage starts again whenever you like.")]
-    if parts[0] == "ev" and conv.step == "evidence" and len(parts) == 2:
-        if parts[1] == "yes":
-            answers.update(conv.data.get("prefill", {}))
-        return await _continue(ctx, answers)
-    if len(parts) >= 2 and conv.step == f"q:{parts[1]}":
+        return [Reply("Stopped here; nothing was saved. /triage starts again whenever you like.")]
+    if parts[0] == "log" and conv.step == "log" and len(parts) == 2:
+        return await _log_decision(ctx, parts[1])
+    if parts[0] == "ev" and len(parts) == 3 and conv.step == f"ev:{parts[1]}" and parts[2] in SAID:
+        return await _evidence_answer(ctx, data, parts[2])
+    if parts[0] == "re" and len(parts) == 2 and conv.step.startswith("conflict:"):
+        return await _reask(ctx, data, parts[1])
+    if len(parts) >= 2 and conv.step == f"q:{parts[1]}" and load_triage_rules().has_question(parts[1]):
         q = load_triage_rules().question(parts[1])
         if parts[0] == "x":
             return [_ask(q, q.explain)]
         if parts[0] == "a" and len(parts) == 3 and parts[2] in dict(q.options):
-            return await _answer(ctx, answers, q, parts[2])
+            return await _answer(ctx, data, q, parts[2])
     return expired("/triage")
 
 
-async def _answer(ctx: Context, answers: dict[str, str], q: Question, answer: str) -> list[Reply]:
-    answers[q.id] = answer
-    if q.id == "emergency":
-        if answer in ("yes", "unsure"):  # GS-1: no more questions first
-            return await _finish(ctx, answers)
-        return await _after_emergency_screen(ctx, answers)
-    return await _continue(ctx, answers)
+async def _answer(ctx: Context, data: dict[str, Any], q: Question, answer: str, lead: str = "") -> list[Reply]:
+    data["answers"][q.id] = answer
+    data.pop("hinted", None)
+    if q.id == "who" and answer == "other":
+        lead = (lead + " " if lead else "") + "Then please answer the next questions about them."
+    return await _continue(ctx, data, lead)
 
 
-TYPED = {
-    "yes": "yes",
-    "y": "yes",
-    "yeah": "yes",
-    "no": "no",
-    "n": "no",
-    "nope": "no",
-    "not sure": "unsure",
-    "unsure": "unsure",
-    "don't know": "unsure",
-    "dont know": "unsure",
-    "maybe": "unsure",
-    "?": "unsure",
-}
+async def _evidence_answer(ctx: Context, data: dict[str, Any], said: str) -> list[Reply]:
+    items = data["evidence"]
+    i = data["ev_i"]
+    item = Item(**items[i])
+    data.setdefault("journal", {})[item.question] = {"answer": item.answer, "text": item.text}
+    data.setdefault("confirmed", {})[item.label] = said
+    if said == "yes":
+        data["answers"][item.question] = item.answer
+    if i + 1 < len(items):
+        data["ev_i"] = i + 1
+        await ctx.set_flow(FLOW, f"ev:{i + 1}", data)
+        return [_ask_item(data)]
+    noted = ", ".join(f"{label}: {SAID[v]}" for label, v in data["confirmed"].items())
+    return await _continue(ctx, data, f"Noted from your journal: {noted}.")
+
+
+async def _reask(ctx: Context, data: dict[str, Any], qid: str) -> list[Reply]:
+    rules = load_triage_rules()
+    if not rules.has_question(qid):
+        return expired("/triage")
+    data["answers"].pop(qid, None)
+    data.get("typed", {}).pop(qid, None)
+    return await _continue(ctx, data, "Let's take that one again.")
 
 
 async def on_text(ctx: Context) -> list[Reply] | None:
-    """Typed answers work too: yes / no / not sure, or an option's words."""
+    """Typed answers work at every step: everyday yes / no / not sure, durations, areas by name."""
     conv = ctx.conversation
-    text = ctx.args.strip().lower().rstrip(".!")
-    if conv.step == "evidence":
-        if text in ("yes", "y", "right", "correct"):
-            return await on_choice(ctx, "ev:yes")
-        if text in ("no", "n"):
-            return await on_choice(ctx, "ev:no")
-        return [
-            Reply(
-                "Please press one of the buttons, or answer yes or no.",
-                (Choice("triage:ev:yes", "Yes, that's right"), Choice("triage:ev:no", "No, I'll answer myself")),
-            )
-        ]
-    q = load_triage_rules().question(conv.step.removeprefix("q:"))
-    answers = dict(conv.data.get("answers", {}))
-    options = {label.lower(): a for a, label in q.options}
-    answer = options.get(text) or (TYPED.get(text) if q.kind == "yes_no" else None)
+    assert conv is not None
+    text = ctx.args
+    step = conv.step
+    data = dict(conv.data)
+    data["answers"] = dict(data.get("answers", {}))
+    if step == "log":
+        said = yes_no(text)
+        what = {"yes": "save", "no": "drop"}.get(said or "", "")
+        if "discard" in normalise(text) or "delete" in normalise(text):
+            what = "drop"
+        if what and (what == "drop" or conv.data.get("log_data", {}).get("fields", {}).get("region")):
+            return await _log_decision(ctx, what)
+        return await _unfinished_log_again(ctx)
+    if step.startswith("ev:") and data.get("evidence"):
+        said = yes_no(text)
+        if said is None:
+            return [_ask_item(data, _hint(text, '"yes", "no" or "not sure"'))]
+        return await _evidence_answer(ctx, data, said)
+    if step.startswith("conflict:") and any(c.id == step[9:] for c in load_triage_rules().consistency):
+        c = next(c for c in load_triage_rules().consistency if c.id == step[9:])
+        t = normalise(text)
+        for qid, label in c.reask:
+            words = {qid, label.lower(), *RE_ASK_WORDS.get(qid, ())}
+            if any(w in t for w in words):
+                return await _reask(ctx, data, qid)
+        return [_ask_conflict(c.id, _hint(text, f'"{c.reask[0][1].lower()}"'))]
+    rules = load_triage_rules()
+    if not step.startswith("q:") or not rules.has_question(step[2:]):  # state from an older version
+        await ctx.end_flow()
+        return [Reply("The questionnaire has changed since you started it; send /triage to start again.")]
+    q = rules.question(step[2:])
+    answer, extra = read_answer(q, text, ctx.local_now().date())
     if answer is None:
-        if text in ("what does this mean", "explain", "help", "?"):
+        if wants_explanation(text):
             return [_ask(q, q.explain)]
-        labels = ", ".join(f'"{label}"' for _, label in q.options)
-        return [
-            _ask(
-                q, f"I didn't catch that. Please press a button or answer with {labels}. Your earlier answers are kept."
-            )
-        ]
-    return await _answer(ctx, answers, q, answer)
+        return [_ask(q, _hint(text, q.example))]
+    if extra:
+        data.setdefault("typed", {})[q.id] = extra
+    return await _answer(ctx, data, q, answer, f'Noted: "{q.label(answer)}".')
 
 
-# ---- the result -------------------------------------------------------------------------------
-def result_text(r: TriageResult) -> str:
-    lines = [f"Result: {r.words}.", f"What to do: {r.action}", "Why:"]
-    lines += [f"- {reason.text} ({reason.source})" for reason in r.reasons]
-    if r.unsure:
-        lines.append(f"You weren't sure about: {', '.join(r.unsure)}. A doctor can check these with you.")
-    lines.append(r.disclaimer)
-    return "\n".join(lines)
+async def _unfinished_log_again(ctx: Context) -> list[Reply]:
+    conv = ctx.conversation
+    assert conv is not None
+    fields = conv.data.get("log_data", {}).get("fields", {})
+    opts = (Choice("triage:log:drop", "Discard it, then start"), Choice("triage:log:back", "Back to my log"))
+    if fields.get("region"):
+        opts = (Choice("triage:log:save", "Save it, then start"), *opts)
+    return [Reply('Please press a button, or answer "yes" to save the unfinished log or "no" to discard it.', opts)]
 
 
-def next_steps(level: str) -> list[Reply]:
-    if level == "emergency":
-        return []
-    if level == "self_care":
-        return [Reply(SELF_CARE_PLAN, (Choice("plan:start", "Start the plan with reminders"),))]
-    if level == "monitor":
-        return [
-            Reply(
-                "Shall I check in with you in a week to see how it is going?",
-                (Choice("triage:remind", "Remind me in a week"), Choice("triage:start", "Not now")),
-            )
-        ]
-    return [
-        Reply(
-            "For your appointment: /export gives you your whole journal now, and /report makes a PDF "
-            "a doctor can read in two minutes.",
-            (Choice("triage:report", "Make the report"),),
-        )
-    ]
-
-
-async def _finish(ctx: Context, answers: dict[str, str]) -> list[Reply]:
-    r = evaluate(answers)
-    values = (
-        ctx.user.id,
-        to_ts(ctx.now),
-        r.level,
-        json.dumps([{"source": x.source, "text": x.text} for x in r.reasons]),
-        json.dumps(answers),
-        json.dumps(list(r.unsure)),
-        r.rules_version,
+def _hint(text: str, example: str) -> str:
+    shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+    return (
+        f'I didn\'t catch "{shown}" here. You can type, for example, {example}, or press a button. '
+        "Your earlier answers are kept."
     )
-    clear = ctx.store.conversation_writer(ctx.user.id, None)
-
-    def save(conn) -> None:
-        conn.execute(
-            "INSERT INTO triage_results(user_id, at, level, reasons, answers, unsure, rules_version) "
-            "VALUES (?,?,?,?,?,?,?)",
-            values,
-        )
-        clear(conn)
-
-    await ctx.store.write(save)
-    ctx.store.remember_conversation(ctx.user.id, None)
-    ctx.conversation = None
-    return [Reply(result_text(r)), *next_steps(r.level)]
 
 
 async def _remind_in_a_week(ctx: Context) -> list[Reply]:
@@ -240,41 +313,8 @@ async def _remind_in_a_week(ctx: Context) -> list[Reply]:
     return [
         Reply(
             f"I'll check in on {when:%A} {when.day} {when:%b} around {when:%H:%M}. "
-            "Keep logging in the meantime; that makes the check-in more useful (SC-5)."
+            "Keep logging in the meantime; that makes the check-in more useful."
         )
-    ]
-
-
-async def history(ctx: Context) -> list[Reply]:
-    rows = await ctx.store.fetchall(
-        "SELECT at, level, reasons FROM triage_results WHERE user_id = ? ORDER BY at DESC LIMIT 10", (ctx.user.id,)
-    )
-    if not rows:
-        return [Reply("No triage results yet. /triage takes about 2 minutes.")]
-    rules = load_triage_rules()
-    lines = ["Your triage results, newest first:"]
-    for at, level, reasons in rows:
-        when = from_ts(at).astimezone(ctx.tz)
-        sources = ", ".join(dict.fromkeys(r["source"] for r in json.loads(reasons)))
-        lines.append(f"- {when:%a} {when.day} {when:%b %Y}: {rules.levels[level].words} ({sources})")
-    return [Reply("\n".join(lines))]
-
-
-async def export_section(store: Store, user: User) -> list[dict]:
-    rows = await store.fetchall(
-        "SELECT at, level, reasons, answers, unsure, rules_version FROM triage_results WHERE user_id = ? ORDER BY at",
-        (user.id,),
-    )
-    return [
-        {
-            "at": from_ts(r[0]).astimezone(user.tz).isoformat(),
-            "level": r[1],
-            "reasons": json.loads(r[2]),
-            "answers": json.loads(r[3]),
-            "unsure": json.loads(r[4]),
-            "rules_version": r[5],
-        }
-        for r in rows
     ]
 
 
@@ -284,4 +324,7 @@ CHOICES = {"triage": on_choice}
 EVENTS = {"entry_saved": on_entry_saved}
 EXPORT = {"triage": export_section}
 FREE_TEXT = FAQ_FREE_TEXT
-PRIVACY = ["your triage answers and results (level, reasons, the rules' version), so you can look back"]
+PRIVACY = [
+    "your triage answers and results (level, reasons, who it was for and the age band, where your answers "
+    "and your journal differed, the rules' version), so you can look back"
+]

@@ -1,70 +1,176 @@
-"""The journal as evidence for triage: lines a person is shown and asked to confirm, and a
-one-time suggestion to run /triage when a new log makes the journal cross one of them."""
+"""The journal as evidence for triage, read the way the article means it (RD-6).
+
+Separate episodes are not persistence: a twitch "lasts weeks" only when it was logged with no
+break longer than a week for more than two weeks. A new area is not spreading: spreading means
+new areas joining while the earlier ones go on (WC-1). Each finding is an `Item` the person
+confirms on its own; a one-time suggestion to run /triage comes only for real findings.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.messages import Choice, Reply
 from bot.store import Entry, Store, from_ts, to_ts
 from handlers.base import Context
+from rules.triage_typed import duration_answer
 from rules.vocabulary import load_vocabulary
 
-LONG_DAYS = 14  # CL-1: more than 2 weeks
-GROUP_WINDOW_DAYS = 30  # CL-4: unrelated groups within a month
+LONG_DAYS = 14  # RD-3 / CL-1: "beyond two weeks" is more than 14 days
+BREAK_DAYS = 7  # a gap longer than this ends an episode (RD-6)
+TOGETHER_DAYS = 30  # CL-4: areas going on at the same time within a month
 LOOKBACK_DAYS = 180
-NEW_AREA_AFTER_DAYS = 7  # an area counts as new when it first appears a week after the first twitch
 ALL_FLAGS = frozenset({"long", "groups", "spreading"})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One finding of the journal, shown and confirmed on its own."""
+
+    key: str  # "long" | "episodes" | "spreading" | "groups" | "separate"
+    label: str  # short, for "spreading: yes, lasted weeks: no"
+    text: str  # what the journal shows, in plain words
+    question: str  # the triage question it answers
+    answer: str  # the answer it stands for
 
 
 @dataclass
 class Evidence:
-    flags: set[str] = field(default_factory=set)  # "long", "groups", "spreading"
-    lines: list[str] = field(default_factory=list)
-    prefill: dict[str, str] = field(default_factory=dict)  # answers the lines stand for
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def flags(self) -> set[str]:
+        """Findings worth suggesting /triage for (never episodes or areas at different times)."""
+        return {i.key for i in self.items} & ALL_FLAGS
+
+    @property
+    def lines(self) -> list[str]:
+        return [i.text for i in self.items]
+
+    @property
+    def prefill(self) -> dict[str, str]:
+        return {i.question: i.answer for i in self.items}
+
+
+def _episodes(days: list[date]) -> list[tuple[date, date]]:
+    """Runs of days with no break longer than BREAK_DAYS."""
+    runs: list[tuple[date, date]] = []
+    for d in days:
+        if runs and (d - runs[-1][1]).days <= BREAK_DAYS:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b}"
 
 
 async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evidence:
-    """One grouped query: first and last time each region twitched in the last months."""
     rows = await store.fetchall(
-        "SELECT region, min(occurred_at), max(occurred_at), count(*) FROM entries "
-        "WHERE user_id = ? AND kind = 'twitch' AND occurred_at >= ? AND region IS NOT NULL GROUP BY region",
+        "SELECT region, occurred_at FROM entries WHERE user_id = ? AND kind = 'twitch' AND occurred_at >= ? "
+        "AND region IS NOT NULL ORDER BY occurred_at",
         (user_id, to_ts(now - timedelta(days=LOOKBACK_DAYS))),
     )
     ev = Evidence()
     if not rows:
         return ev
     vocab = load_vocabulary()
-    first = min(r[1] for r in rows)
-    last = max(r[2] for r in rows)
-    span_days = (last - first) / 86400
+    today = now.astimezone(tz).date()
+    logged = [(r[0], from_ts(r[1]).astimezone(tz).date()) for r in rows]
+    days = sorted({d for _, d in logged})
+    runs = _episodes(days)
+    start, end = runs[-1]
+    ongoing = (today - end).days <= BREAK_DAYS
+    length = (today - start).days + 1 if ongoing else (end - start).days + 1
 
-    def day(ts: int) -> str:
-        d = from_ts(ts).astimezone(tz)
-        return f"{d.day} {d:%b}"
-
-    if span_days > LONG_DAYS:
-        ev.flags.add("long")
-        ev.lines.append(f"you have logged twitches over {int(span_days)} days (since {day(first)})")
-        ev.prefill["duration"] = "months" if span_days > 90 else "weeks"
-    recent_groups = sorted(
-        {vocab.group_of(r[0]) for r in rows if r[2] >= to_ts(now) - GROUP_WINDOW_DAYS * 86400} - {None}
-    )
-    if len(recent_groups) >= 2:
-        ev.flags.add("groups")
-        ev.lines.append(
-            f"in the last {GROUP_WINDOW_DAYS} days they were in unrelated areas: {', '.join(recent_groups)}"
+    # ---- how long: persistence versus episodes (RD-6) ----
+    if ongoing and length > LONG_DAYS:
+        ev.items.append(
+            Item(
+                "long",
+                "lasted weeks",
+                f"twitching logged on {len([d for d in days if d >= start])} days since {_day(start)}, "
+                f"with no break longer than a week: about {length} days",
+                "duration",
+                duration_answer(length),
+            )
         )
-        ev.prefill["spread"] = "several"
-    ordered = sorted(rows, key=lambda r: r[1])
-    first_group = vocab.group_of(ordered[0][0])
-    newer = [r for r in ordered if r[1] - first >= NEW_AREA_AFTER_DAYS * 86400]
-    if newer and any(vocab.group_of(r[0]) != first_group for r in newer):
-        ev.flags.add("spreading")
-        steps = ", then ".join(f"{vocab.region_label(r[0]).lower()} ({day(r[1])})" for r in ordered[:5])
-        ev.lines.append(f"new areas joined over time: {steps}")
-        ev.prefill["spread"] = "spreading"
+    elif len(runs) >= 2 and (days[-1] - days[0]).days > LONG_DAYS:
+        shown = ", ".join(_day(a) if a == b else f"{_day(a)}-{_day(b)}" for a, b in runs[-4:])
+        current = f"the latest began {_day(start)}" if ongoing else "none is going on now"
+        ev.items.append(
+            Item(
+                "episodes",
+                "separate episodes",
+                f"{len(runs)} separate episodes with breaks of more than a week ({shown}); {current}. "
+                "Separate episodes are not one twitch lasting weeks",
+                "duration",
+                duration_answer(length if ongoing else 0),
+            )
+        )
+
+    # ---- where: spreading versus a new area (RD-6, WC-1) ----
+    groups: dict[str, list[date]] = {}
+    first_region: dict[str, str] = {}
+    for region, d in logged:
+        g = vocab.group_of(region)
+        if g is None:
+            continue
+        groups.setdefault(g, []).append(d)
+        first_region.setdefault(g, region)
+    if len(groups) < 2:
+        return ev
+    order = sorted(groups, key=lambda g: groups[g][0])
+    joined = []
+    for i, g in enumerate(order[1:], 1):
+        begun = groups[g][0]
+        if (begun - groups[order[0]][0]).days < BREAK_DAYS or len(set(groups[g])) < 2:
+            continue  # a new area seen once (a calf after a run) has not joined anything
+        # an earlier area went on: logged on 2+ days, the last of them no earlier than a week before
+        if any(len(set(groups[e])) >= 2 and (groups[e][-1] - begun).days >= -BREAK_DAYS for e in order[:i]):
+            joined.append(g)
+    recent = today - timedelta(days=TOGETHER_DAYS)
+    together = [g for g in order if len({d for d in groups[g] if d >= recent}) >= 2]
+
+    def name(g: str) -> str:
+        return vocab.region_label(first_region[g]).lower()
+
+    if joined:
+        steps = ", then ".join(f"{name(g)} (from {_day(groups[g][0])})" for g in order if g == order[0] or g in joined)
+        ev.items.append(
+            Item(
+                "spreading",
+                "spreading",
+                f"new areas joined while earlier ones went on: {steps}",
+                "spread",
+                "spreading",
+            )
+        )
+    elif len(together) >= 2:
+        ev.items.append(
+            Item(
+                "groups",
+                "several areas at once",
+                f"in the last {TOGETHER_DAYS} days twitching went on in unrelated areas at the same time: "
+                + ", ".join(name(g) for g in together),
+                "spread",
+                "several",
+            )
+        )
+    else:
+        ev.items.append(
+            Item(
+                "separate",
+                "different areas at different times",
+                "twitches in different areas at different times (" + ", ".join(name(g) for g in order) + "); "
+                "a twitch in a new area now and then is not spreading",
+                "spread",
+                "here_and_there",
+            )
+        )
     return ev
 
 
@@ -86,9 +192,10 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
             [(ctx.user.id, f, ts) for f in new],
         )
     )
+    lines = [i.text for i in ev.items if i.key in new]
     return [
         Reply(
-            "Looking at your journal: " + "; ".join(ev.lines) + ". That's worth a closer look, calmly: "
+            "Looking at your journal: " + "; ".join(lines) + ". That's worth a closer look, calmly: "
             "/triage asks a few questions and says how soon to see a doctor, and why.",
             (Choice("triage:start", "Start /triage"),),
         )

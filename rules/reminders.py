@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rules.sources import check_sources, cited_ids
+
 RULES_FILE = Path(__file__).resolve().parent / "reminders.toml"
 SOURCE_ID = re.compile(r"^(SC|BG|FQ|EY|CL|RF|RD)-\d+$")
 KIND_ORDER = ("caffeine", "hydration", "stress", "journal", "sleep", "checkin")
@@ -152,17 +154,20 @@ def validate(data: dict[str, Any]) -> ReminderRules:
     taper_days = plan.get("taper_days")
     if not isinstance(taper_days, int) or not 7 <= taper_days <= 10:
         raise RulesError("plan.taper_days must be 7-10 (SC-1)")
+    cited = [k.source for k in kinds.values()] + cited_ids(" ".join(k.text for k in kinds.values()))
+    check_sources(cited, "rules/reminders.toml")
     absent_table = data.get("absent", {})
     absent: list[AbsentQuestion] = []
     for i, q in enumerate(absent_table.get("question", [])):
         where = f"absent.question[{i}]"
         source = _text(q, "source", where)
-        if not SOURCE_ID.match(source) or f"({source})" not in _text(q, "text", where):
-            raise RulesError(f"{where} must cite a medical-basis id in its text, like '(CL-3)'")
+        if not SOURCE_ID.match(source):
+            raise RulesError(f"{where}.source {source!r} is not a medical-basis id like 'CL-3'")
+        check_sources([source], where)
         absent.append(AbsentQuestion(_text(q, "id", where), _text(q, "label", where), source, q["text"]))
     return ReminderRules(
         absent=tuple(absent),
-        absent_texts={k: _text(absent_table, k, "absent") for k in ("intro", "offer")} if absent else {},
+        absent_texts=_absent_texts(absent_table) if absent else {},
         kinds=kinds,
         wake=_hm(d.get("wake", "7:00"), "defaults.wake"),
         bedtime=_hm(d.get("bedtime", "23:00"), "defaults.bedtime"),
@@ -171,6 +176,14 @@ def validate(data: dict[str, Any]) -> ReminderRules:
         bedtime_buttons=tuple(_hm(v, "defaults.bedtime_buttons") for v in d.get("bedtime_buttons", [])),
         plan=plan,
     )
+
+
+def _absent_texts(table: dict) -> dict[str, str]:
+    texts = {k: _text(table, k, "absent") for k in ("intro", "offer")}
+    if not table.get("sources"):
+        raise RulesError("absent.sources must name the facts behind the intro and the offer")
+    check_sources(table["sources"], "rules/reminders.toml [absent]")
+    return texts
 
 
 @lru_cache(maxsize=1)

@@ -1,112 +1,51 @@
 """Load, check and evaluate rules/triage.toml. Evaluation is a pure function of the answers.
 
-The file is checked at load: unknown question, answer or level ids, rules without a source,
-sources that are not facts of medical-basis.md. Errors name the line of the file.
+The file is checked at load: unknown question, answer or level ids, rules without sources,
+sources that are not facts of rules/facts.toml. Errors name the line of the file.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rules.sources import SourceError, check_sources
+from rules.triage_model import (
+    NOT_SURE,
+    YES_NO,
+    ChecklistItem,
+    Conditional,
+    Consistency,
+    Level,
+    Plan,
+    PlanStep,
+    Question,
+    Reason,
+    Rule,
+    TriageResult,
+    TriageRules,
+    TriageRulesError,
+    When,
+    matches,
+)
+
+__all__ = [
+    "DEFAULT_PATH",
+    "Level",
+    "Question",
+    "Reason",
+    "Rule",
+    "TriageResult",
+    "TriageRules",
+    "TriageRulesError",
+    "evaluate",
+    "load_triage_rules",
+    "matches",
+]
+
 DEFAULT_PATH = Path(__file__).with_name("triage.toml")
-YES_NO = (("yes", "Yes"), ("no", "No"), ("unsure", "Not sure"))
-# The fact ids of medical-basis.md: BG-1..5, RF-1..5, CL-1..6 and CL-RULE, EY-1..3, SC-1..6, FQ-1..3, WC-1, GS-1..2.
-FACT_ID = re.compile(r"^(BG-[1-5]|RF-[1-5]|CL-[1-6]|CL-RULE|EY-[1-3]|SC-[1-6]|FQ-[1-3]|WC-1|GS-[12])$")
-
-
-class TriageRulesError(ValueError):
-    """rules/triage.toml is wrong; the message says where (line) and why."""
-
-
-@dataclass(frozen=True)
-class Level:
-    id: str
-    rank: int
-    words: str
-    action: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    kind: str  # "yes_no" | "choice"
-    text: str
-    explain: str
-    source: str
-    options: tuple[tuple[str, str], ...]  # (answer id, label)
-    ask_if: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    short: str = ""  # how the result names it: "you weren't sure about <short>"
-
-    def label(self, answer: str) -> str:
-        return dict(self.options).get(answer, answer)
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    source: str
-    level: str
-    when: dict[str, tuple[str, ...]]
-    text: str
-    unsure: str = "ignore"  # "fire" | "level:<id>" | "ignore"
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    id: str
-    words: str
-    when: dict[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class Calm:
-    source: str
-    when: dict[str, tuple[str, ...]]
-    text: str
-
-
-@dataclass(frozen=True)
-class TriageRules:
-    version: str
-    disclaimer: str
-    levels: dict[str, Level]
-    questions: tuple[Question, ...]
-    rules: tuple[Rule, ...]
-    checklist_items: tuple[ChecklistItem, ...]
-    checklist_level: str
-    checklist_threshold: int
-    checklist_text: str
-    checklist_source: str
-    calm: tuple[Calm, ...]
-
-    def question(self, qid: str) -> Question:
-        return next(q for q in self.questions if q.id == qid)
-
-    def should_ask(self, q: Question, answers: dict[str, str]) -> bool:
-        return all(answers.get(k) in v for k, v in q.ask_if.items())
-
-
-@dataclass(frozen=True)
-class Reason:
-    source: str
-    text: str
-
-
-@dataclass(frozen=True)
-class TriageResult:
-    level: str
-    words: str
-    action: str
-    reasons: tuple[Reason, ...]
-    unsure: tuple[str, ...]  # questions answered "Not sure", in the person's words
-    disclaimer: str
-    rules_version: str
 
 
 # ---- loading ------------------------------------------------------------------------------------
@@ -123,13 +62,21 @@ def _fail(raw: str, needle: str, message: str) -> TriageRulesError:
     return TriageRulesError(f"{where}: {message}")
 
 
-def _source(raw: str, item: dict, what: str) -> str:
-    src = item.get("source")
-    if not src:
-        raise _fail(raw, f'id = "{item.get("id", "")}"', f"{what} has no source (a fact id of medical-basis.md)")
-    if not FACT_ID.match(src):
-        raise _fail(raw, f'source = "{src}"', f"{what}: source {src!r} is not a fact id of medical-basis.md")
-    return src
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sources(raw: str, item: dict, what: str) -> tuple[str, ...]:
+    ids = item.get("sources") or ([item["source"]] if item.get("source") else [])
+    if not ids:
+        raise _fail(raw, f'id = "{item.get("id", "")}"', f"{what} has no sources (fact ids of rules/facts.toml)")
+    for i in ids:
+        try:
+            check_sources([i], f"{what}")
+        except SourceError as exc:
+            needle = f'"{i}"'
+            raise _fail(raw, needle, str(exc)) from exc
+    return tuple(ids)
 
 
 @lru_cache(maxsize=4)
@@ -143,8 +90,15 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
     levels: dict[str, Level] = {}
     for rank, lv in enumerate(data.get("level", [])):
         levels[lv["id"]] = Level(
-            lv["id"], rank, lv["words"], " ".join(lv["action"].split()), _source(raw, lv, f"level {lv['id']}")
+            lv["id"],
+            rank,
+            lv["words"],
+            _words(lv["action"]),
+            _sources(raw, lv, f"level {lv['id']}"),
+            lv.get("default_who", ""),
         )
+        if "{who}" in levels[lv["id"]].action and not lv.get("default_who"):
+            raise _fail(raw, f'id = "{lv["id"]}"', f"level {lv['id']}: an action with {{who}} needs default_who")
     if not levels:
         raise TriageRulesError("rules/triage.toml: no [[level]] defined")
 
@@ -152,25 +106,32 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
     for q in data.get("question", []):
         if q.get("kind") not in ("yes_no", "choice"):
             raise _fail(raw, f'id = "{q.get("id")}"', f"question {q.get('id')}: kind must be yes_no or choice")
-        opts = YES_NO if q["kind"] == "yes_no" else tuple((o["id"], o["label"]) for o in q.get("options", []))
+        if q["kind"] == "yes_no":
+            opts = YES_NO
+        else:
+            opts = tuple((o["id"], o["label"]) for o in q.get("options", []))
+            if q.get("not_sure", True):
+                opts += (NOT_SURE,)
         if not opts:
             raise _fail(raw, f'id = "{q["id"]}"', f"question {q['id']} has no options")
-        ask_if = {k: tuple(v) for k, v in q.get("ask_if", {}).items()}
+        typed = {o["id"]: tuple(p.lower() for p in o.get("typed", ())) for o in q.get("options", [])}
         questions.append(
             Question(
                 q["id"],
                 q["kind"],
-                " ".join(q["text"].split()),
-                " ".join(q["explain"].split()),
-                _source(raw, q, f"question {q['id']}"),
+                _words(q["text"]),
+                _words(q["explain"]),
+                _sources(raw, q, f"question {q['id']}"),
                 opts,
-                ask_if,
+                {k: tuple(v) for k, v in q.get("ask_if", {}).items()},
                 q.get("short", q["id"]),
+                typed,
+                q.get("example", '"yes", "no" or "not sure"'),
             )
         )
     answers_of = {q.id: {a for a, _ in q.options} for q in questions}
 
-    def check_when(when: dict, owner: str) -> dict[str, tuple[str, ...]]:
+    def check_when(when: dict, owner: str) -> When:
         for qid, answers in when.items():
             if qid not in answers_of:
                 raise _fail(raw, f"{qid} = ", f"{owner}: unknown question id {qid!r}")
@@ -197,11 +158,13 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
         rules.append(
             Rule(
                 r["id"],
-                _source(raw, r, owner),
+                _sources(raw, r, owner),
                 check_level(r["level"], owner),
                 check_when(r["when"], owner),
-                r["text"],
+                _words(r["text"]),
                 unsure,
+                r.get("who", ""),
+                _words(r.get("unsure_text", "")),
             )
         )
     cl = data["checklist"]
@@ -210,17 +173,57 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
         for i in cl.get("item", [])
     )
     for i in items:
-        if not FACT_ID.match(i.id):
-            raise _fail(raw, f'id = "{i.id}"', f"checklist item {i.id!r} is not a fact id")
+        try:
+            check_sources([i.id], "checklist item")
+        except SourceError as exc:
+            raise _fail(raw, f'id = "{i.id}"', f"checklist item {i.id!r} is not a fact id") from exc
     calm = tuple(
-        Calm(_source(raw, c, "calm text"), check_when(c["when"], "calm text"), " ".join(c["text"].split()))
+        Conditional(
+            _sources(raw, c, "calm text"),
+            check_when(c["when"], "calm text"),
+            _words(c["text"]),
+            _words(c.get("action", "")),
+            _sources(raw, {"sources": c["action_sources"]}, "calm action") if c.get("action") else (),
+        )
         for c in data.get("calm", [])
     )
     if not calm or calm[-1].when:
         raise TriageRulesError("rules/triage.toml: the last [[calm]] must have an empty `when` (the default)")
+    consistency = []
+    for c in data.get("consistency", []):
+        owner = f"consistency {c.get('id')}"
+        reask = tuple((x["question"], x["label"]) for x in c.get("reask", []))
+        for qid, _ in reask:
+            if qid not in answers_of:
+                raise _fail(raw, f'question = "{qid}"', f"{owner}: unknown question id {qid!r}")
+        consistency.append(
+            Consistency(c["id"], _sources(raw, c, owner), check_when(c["when"], owner), _words(c["text"]), reask)
+        )
+    notes = tuple(
+        Conditional(_sources(raw, data[k], k), check_when(data[k]["when"], k), _words(data[k]["text"]))
+        for k in ("pregnancy_note", "child_note")
+        if k in data
+    )
+    plan = None
+    if "plan" in data:
+        p = data["plan"]
+        plan = Plan(
+            _sources(raw, p, "plan"),
+            _words(p["intro"]),
+            _words(p["outro"]),
+            tuple(
+                PlanStep(_sources(raw, s, "plan step"), _words(s["text"]), _words(s.get("pregnancy", "")))
+                for s in p.get("step", [])
+            ),
+            check_when(p.get("skip_when", {}), "plan"),
+            _words(p.get("eyelid_outro", "")),
+            _sources(raw, {"sources": p["eyelid_outro_sources"]}, "plan") if p.get("eyelid_outro") else (),
+            check_when(p.get("eyelid_when", {}), "plan"),
+        )
     return TriageRules(
         version=data["version"],
-        disclaimer=" ".join(data["disclaimer"].split()),
+        disclaimer=_words(data["disclaimer"]),
+        disclaimer_sources=_sources(raw, {"sources": data.get("disclaimer_sources", ["GS-2"])}, "disclaimer"),
         levels=levels,
         questions=tuple(questions),
         rules=tuple(rules),
@@ -228,69 +231,82 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
         checklist_level=check_level(cl["level"], "checklist"),
         checklist_threshold=int(cl["threshold"]),
         checklist_text=cl["text"],
-        checklist_source=_source(raw, cl, "checklist"),
+        checklist_sources=_sources(raw, cl, "checklist"),
         calm=calm,
+        consistency=tuple(consistency),
+        notes=notes,
+        plan=plan,
     )
 
 
 # ---- evaluating ---------------------------------------------------------------------------------
-def _matches(when: dict[str, tuple[str, ...]], answers: dict[str, str], unsure_as_yes: bool = False) -> bool:
-    for qid, wanted in when.items():
-        a = answers.get(qid)
-        if a in wanted or (unsure_as_yes and a == "unsure" and "yes" in wanted):
-            continue
-        return False
-    return True
+def _join(names: list[str]) -> str:
+    names = list(dict.fromkeys(n for n in names if n))
+    if len(names) <= 1:
+        return names[0] if names else ""
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> TriageResult:
     """The result for a set of answers (question id -> answer id); the highest level wins."""
     rules = rules or load_triage_rules()
-    fired: list[tuple[str, Reason]] = []
+    fired: list[tuple[str, Reason, str]] = []  # (level, reason, who)
     for r in rules.rules:
-        if _matches(r.when, answers):
-            fired.append((r.level, Reason(r.source, r.text)))
-        elif r.unsure != "ignore" and _matches(r.when, answers, unsure_as_yes=True):
+        if matches(r.when, answers):
+            fired.append((r.level, Reason(r.sources, r.text), r.who))
+        elif r.unsure != "ignore" and matches(r.when, answers, unsure_as_yes=True):
             level = r.level if r.unsure == "fire" else r.unsure.split(":", 1)[1]
             doubts = " and ".join(rules.question(q).short for q in r.when if answers.get(q) == "unsure")
-            fired.append(
-                (
-                    level,
-                    Reason(
-                        r.source,
-                        f"You weren't sure about {doubts}; that can't be ruled out here, so a doctor should check it.",
-                    ),
-                )
-            )
-    items = [i for i in rules.checklist_items if _matches(i.when, answers)]
+            if rules.levels[level].default_who:  # a level that books someone
+                text = f"You weren't sure about {doubts}; that can't be ruled out here, so a doctor should check it."
+            else:
+                text = f"You weren't sure about {doubts}; watch for it, and book a doctor if it turns out to be so."
+            if r.unsure_text:
+                text = r.unsure_text
+            elif r.unsure == "fire" and r.level == "emergency":
+                text = f"You weren't sure about {doubts}. {r.text}"
+            fired.append((level, Reason(r.sources, text), r.who if level == r.level else ""))
+    items = [i for i in rules.checklist_items if matches(i.when, answers)]
+    notes: list[Reason] = []
     if len(items) >= rules.checklist_threshold:
-        listed = "; ".join(f"{i.words} ({i.id})" for i in items)
-        fired.append((rules.checklist_level, Reason(rules.checklist_source, rules.checklist_text.format(items=listed))))
-    elif items and not any(set(items[0].when) & set(r.when) for r in rules.rules if _matches(r.when, answers)):
+        listed = "; ".join(i.words for i in items)
         fired.append(
             (
+                rules.checklist_level,
+                Reason(rules.checklist_sources + tuple(i.id for i in items), rules.checklist_text.format(items=listed)),
                 "",
-                Reason(
-                    items[0].id,
-                    f"Noted: {items[0].words}. One checklist item alone doesn't change "
-                    f"the advice; two or more would ({rules.checklist_source}).",
-                ),
             )
         )
-    ranked = [lv for lv, _ in fired if lv]
-    level = (
-        max(ranked, key=lambda lv: rules.levels[lv].rank)
-        if ranked
-        else min(rules.levels.values(), key=lambda lv: lv.rank).id
-    )
+    elif items and not any(set(items[0].when) & set(r.when) for r in rules.rules if matches(r.when, answers)):
+        notes.append(
+            Reason(
+                (items[0].id, *rules.checklist_sources),
+                f"Also noted: {items[0].words}. One checklist item alone doesn't change the advice; two or more would.",
+            )
+        )
     rank = {lv: x.rank for lv, x in rules.levels.items()}
-    fired.sort(key=lambda f: -rank.get(f[0], -1))  # the reasons behind the level come first
-    reasons = [reason for lv, reason in fired]
-    if not ranked:
-        calm = next(c for c in rules.calm if _matches(c.when, answers))
-        reasons.insert(0, Reason(calm.source, calm.text))
-    unsure = tuple(q.short for q in rules.questions if answers.get(q.id) == "unsure")
+    level = max((f[0] for f in fired), key=rank.__getitem__, default=min(rules.levels, key=rank.__getitem__))
+    fired.sort(key=lambda f: -rank[f[0]])  # the reasons behind the level come first
+    reasons = [reason for _, reason, _ in fired]
+    action, behind = rules.levels[level].action, [s for f_level, r, _ in fired if f_level == level for s in r.sources]
+    if not fired:
+        calm = next(c for c in rules.calm if matches(c.when, answers))
+        reasons.insert(0, Reason(calm.sources, calm.text))
+        if calm.action:
+            action, behind = calm.action, list(calm.action_sources)
+    notes.extend(Reason(n.sources, n.text) for n in rules.notes if matches(n.when, answers))
     lv = rules.levels[level]
+    who = _join([w for f_level, _, w in fired if f_level == level]) or lv.default_who
+    unsure = tuple(q.short for q in rules.questions if answers.get(q.id) == "unsure")
     return TriageResult(
-        level, lv.words, lv.action, tuple(dict.fromkeys(reasons)), unsure, rules.disclaimer, rules.version
+        level,
+        lv.words,
+        action.replace("{who}", who),
+        tuple(dict.fromkeys(reasons)),
+        unsure,
+        rules.disclaimer,
+        rules.version,
+        tuple(dict.fromkeys(notes)),
+        tuple(dict.fromkeys(behind)) or lv.sources,
+        rules.disclaimer_sources,
     )

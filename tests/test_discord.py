@@ -93,10 +93,15 @@ async def test_full_triage_by_pressing_buttons_in_a_dm(dc):
     await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="triage"))
     await answered(dc, 0, "safety check")
     for label, expect in (
+        ("No", "Who is this about"),
+        ("Me", "How old"),
+        ("18 or older", "pregnant"),
         ("No", "How long"),
-        ("Less than 2 weeks", "Where does"),
-        ("One area", "eyelid"),
-        ("Only an eyelid", "weakness"),
+        ("2 weeks or less", "Where does"),
+        ("One spot", "eyelid"),
+        ("Only an eyelid", "getting worse"),
+        ("No", "disrupt"),
+        ("No", "weakness"),
         ("No", "muscle bulk"),
         ("No", "numbness"),
         ("No", "slurred"),

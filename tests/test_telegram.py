@@ -108,7 +108,10 @@ async def test_guided_log_by_buttons_acknowledges_and_edits_the_question(tg):
 
 async def test_full_triage_by_pressing_buttons(tg):
     await say(tg, ALEX, "/triage")
-    for label in ("No", "Less than 2 weeks", "One area", "Only an eyelid", "No", "No", "No", "No", "No"):
+    for label in (
+        *("No", "Me", "18 or older", "No", "2 weeks or less", "One spot", "Only an eyelid"),
+        *("No", "No", "No", "No", "No", "No", "No"),
+    ):
         await press(tg, ALEX, label)
     text = await press(tg, ALEX, "Not yet")
     assert "Self-care first" in text and "not a diagnosis" in text

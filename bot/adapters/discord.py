@@ -167,8 +167,13 @@ class DiscordRunner:
         if in_dm:
             await self._followups(interaction, replies, user.id)
             return
-        try:  # a guild channel: everything goes to DMs, the channel sees only an ephemeral note
-            await self.send(user, replies, user.id)
+        # An emergency instruction is said in the channel too (a life matters more than privacy
+        # here); it never repeats the person's words.
+        for reply in (r for r in replies if r.aloud):
+            for kwargs in self._messages(reply, user.id):
+                await interaction.followup.send(**kwargs, ephemeral=False)
+        try:  # a guild channel: everything else goes to DMs, the channel sees only an ephemeral note
+            await self.send(user, [r for r in replies if not r.aloud], user.id)
             await interaction.followup.send("I've answered you in a direct message.", ephemeral=True)
         except discord.Forbidden:
             await interaction.followup.send(DMS_CLOSED, ephemeral=True)

@@ -207,7 +207,10 @@ class TelegramRunner:
         if private:
             await self.delivery.send(chat_id, replies, user_id)
             return
-        public = [r for r in replies if not r.private]
+        aloud = [r for r in replies if r.aloud]  # an emergency instruction: said in the group first
+        if aloud:
+            await self.delivery.send(chat_id, aloud, user_id)
+        public = [r for r in replies if not r.private and not r.aloud]
         personal = [r for r in replies if r.private]
         if personal:
             try:

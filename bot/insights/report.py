@@ -17,6 +17,7 @@ from bot.insights.stats import Summary
 from bot.insights.text import compare_words, count_line, marks_line, timeline_lines
 from bot.insights.words import plural
 from bot.wording import duration_words
+from rules.sources import Numbering, load_facts
 from rules.vocabulary import load_vocabulary
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")
@@ -89,7 +90,7 @@ def build_pdf(d: ReportData) -> bytes:
         pdf.set_font("DejaVu", "", 10)
 
     def para(text: str) -> None:
-        pdf.multi_cell(width, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, clean(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def image(png: bytes, w: float, x: float) -> None:
         pdf.image(io.BytesIO(png), w=w, x=x)
@@ -131,9 +132,23 @@ def build_pdf(d: ReportData) -> bytes:
 
     heading("Triage results")
     if d.triage:
+        refs = Numbering()  # the facts behind the results, numbered once for the whole report
         for t in d.triage[-5:]:
-            reasons = "; ".join(f"{r.get('text', '')} [{r.get('source', '')}]" for r in t.get("reasons", []))
-            para(f"{t.get('at', '')[:16].replace('T', ' ')}: {level_words(t.get('level'))}. {reasons}")
+            reasons = "; ".join(
+                f"{r.get('text', '')} {refs.cite(*(r.get('sources') or [r.get('source', '')]))}"
+                for r in t.get("reasons", [])
+            )
+            action = f" {t['action']}" if t.get("action") else ""
+            why = f" Why: {reasons}" if reasons else ""
+            para(f"{t.get('at', '')[:16].replace('T', ' ')}: {level_words(t.get('level'))}.{action}{why}")
+            for m in t.get("mismatches", []):
+                para(f"  {m}")
+        facts = load_facts()
+        if refs.ids:
+            heading("Sources of the triage results")
+            for n, fid in enumerate(refs.ids, 1):
+                f = facts.get(fid)
+                para(f"[{n}] {fid} {f.title}: {f.text} (Source: {f.origin}.)" if f else f"[{n}] {fid}")
     else:
         para("No triage questionnaire answered yet.")
 

@@ -1,0 +1,231 @@
+"""The triage result: its text with small numbered references, the next step, and what is kept
+(saved row, /triage history, /export section, the facts behind it for /sources)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.messages import Choice, Reply
+from bot.store import Store, User, from_ts, to_ts
+from handlers.base import Context
+from rules.sources import Numbering, load_facts, references, sources_line
+from rules.triage import TriageResult, evaluate, load_triage_rules, matches
+
+
+def result_text(r: TriageResult, mismatches: list[str] = ()) -> str:
+    """The result a person reads: level, action, reasons, notes; facts as [1], [2] and a short list."""
+    n = Numbering()
+    lines = [f"Result: {r.words}.", f"What to do: {r.action} {n.cite(*r.action_sources)}", "Why:"]
+    lines += [f"- {reason.text} {n.cite(*reason.sources)}" for reason in r.reasons]
+    lines += [f"{note.text} {n.cite(*note.sources)}" for note in r.notes]
+    if r.unsure:
+        lines.append(f"You weren't sure about: {', '.join(r.unsure)}. A doctor can check these with you.")
+    lines += mismatches
+    lines.append(f"{r.disclaimer} {n.cite(*r.disclaimer_sources)}")
+    lines.append(sources_line(n.ids) + ' "Sources" (or /sources) shows what they say.')
+    return "\n".join(lines)
+
+
+def plan_text(answers: dict[str, str]) -> str | None:
+    """The self-care plan, or None where it must not be given (a child: SF-5)."""
+    plan = load_triage_rules().plan
+    if plan is None or (plan.skip_when and matches(plan.skip_when, answers)):
+        return None
+    n = Numbering()
+    pregnant = answers.get("pregnant") in ("yes", "unsure")
+    lines = [f"{plan.intro} {n.cite(*plan.sources)}"]
+    for step in plan.steps:
+        text = step.pregnancy if pregnant and step.pregnancy else step.text
+        lines.append(f"- {text} {n.cite(*step.sources)}")
+    if plan.eyelid_outro and plan.eyelid_when and matches(plan.eyelid_when, answers):
+        lines.append(f"{plan.eyelid_outro} {n.cite(*plan.eyelid_outro_sources)}")
+    else:
+        lines.append(f"{plan.outro} {n.cite(*plan.sources)}")
+    lines.append(sources_line(n.ids))
+    return "\n".join(lines)
+
+
+def next_steps(level: str, answers: dict[str, str] | None = None) -> list[Reply]:
+    """What to do next, as a reply with buttons; the emergency result has nothing else to add."""
+    answers = answers or {}
+    if level == "emergency":
+        return []
+    if level == "self_care" and (plan := plan_text(answers)):
+        return [Reply(plan, (Choice("plan:start", "Start the plan with reminders"),))]
+    if level in ("self_care", "monitor"):
+        return [
+            Reply(
+                "Shall I check in with you in a week to see how it is going?",
+                (Choice("triage:remind", "Remind me in a week"), Choice("triage:done", "Not now")),
+            )
+        ]
+    return [
+        Reply(
+            "For your appointment: /export gives you your whole journal now, and /report makes a PDF "
+            "a doctor can read in two minutes.",
+            (Choice("triage:report", "Make the report"),),
+        )
+    ]
+
+
+def compare_with_journal(answers: dict[str, str], journal: dict[str, Any], r: TriageResult) -> list[str]:
+    """Name every answer that differs from what the journal showed, and which one was used."""
+    rules = load_triage_rules()
+    lines = []
+    for qid, item in journal.items():
+        given = answers.get(qid)
+        if given is None or given == item["answer"]:
+            continue
+        q = rules.question(qid)
+        lines.append(
+            f"Your journal and your answer differ on {q.short}: the journal shows {item['text']}, "
+            f'you answered "{q.label(given)}". This result uses your answer.'
+        )
+    if lines:
+        other = evaluate({**answers, **{q: i["answer"] for q, i in journal.items()}})
+        if other.level != r.level:
+            lines.append(
+                f'Read from your journal instead, the result would be "{other.words}": show the journal to a doctor.'
+            )
+        else:
+            lines.append("Read from your journal instead, the result would be the same.")
+    return lines
+
+
+async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) -> list[Reply]:
+    """Evaluate, save and show the result; the questionnaire is over."""
+    r = evaluate(answers)
+    journal = data.get("journal", {})
+    mismatches = compare_with_journal(answers, journal, r)
+    details = {
+        "for": answers.get("who"),
+        "age": answers.get("age"),
+        "words": r.words,
+        "action": r.action,
+        "notes": [{"sources": list(x.sources), "text": x.text} for x in r.notes],
+        "sources": list(r.sources),
+        "journal": {q: {"answer": i["answer"], "text": i["text"]} for q, i in journal.items()},
+        "confirmed": data.get("confirmed", {}),
+        "mismatches": mismatches,
+        "typed": data.get("typed", {}),
+    }
+    values = (
+        ctx.user.id,
+        to_ts(ctx.now),
+        r.level,
+        json.dumps([{"source": x.source, "sources": list(x.sources), "text": x.text} for x in r.reasons]),
+        json.dumps(answers),
+        json.dumps(list(r.unsure)),
+        r.rules_version,
+        json.dumps(details),
+    )
+    clear = ctx.store.conversation_writer(ctx.user.id, None)
+
+    def save(conn) -> int:
+        cur = conn.execute(
+            "INSERT INTO triage_results(user_id, at, level, reasons, answers, unsure, rules_version, details) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            values,
+        )
+        clear(conn)
+        return cur.lastrowid
+
+    result_id = await ctx.store.write(save)
+    ctx.store.remember_conversation(ctx.user.id, None)
+    ctx.conversation = None
+    sources = Choice(f"triage:sources:{result_id}", "Sources")  # this result's, even after newer ones
+    return [Reply(result_text(r, mismatches), (sources,)), *next_steps(r.level, answers)]
+
+
+# ---- what is kept -------------------------------------------------------------------------------
+async def result_sources(store: Store, user_id: int, result_id: int | None = None) -> tuple[str, list[str]] | None:
+    """(level, fact ids) of one saved result of this person, or of their latest."""
+    if result_id is None:
+        row = await store.fetchone(
+            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (user_id,),
+        )
+    else:
+        row = await store.fetchone(
+            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? AND id = ?", (user_id, result_id)
+        )
+    if row is None:
+        return None
+    details = json.loads(row[3] or "{}")
+    ids = details.get("sources") or [s for r in json.loads(row[2]) for s in r.get("sources", [r["source"]])]
+    return row[1], list(dict.fromkeys(ids))
+
+
+async def sources_replies(ctx: Context, result_id: int | None = None) -> list[Reply]:
+    """The facts behind a triage result (the latest by default), numbered as in the result, in full."""
+    latest = await result_sources(ctx.store, ctx.user.id, result_id)
+    if latest is None:
+        facts = load_facts()
+        return [
+            Reply(
+                "No triage result yet, so here is what Flicker's advice rests on: the article on muscle "
+                f"twitches ({sum(1 for f in facts.values() if 'article' in f.origin)} facts) and public "
+                "health pages for emergencies, pregnancy and children. /triage shows which ones apply to you, "
+                "with the sources of each reason."
+            )
+        ]
+    level, ids = latest
+    words = load_triage_rules().levels[level].words if level in load_triage_rules().levels else level
+    which = "your latest triage result" if result_id is None else "this triage result"
+    return [Reply(f'The facts behind {which} ("{words}"):\n' + "\n".join(references(ids, full=True)))]
+
+
+async def history(ctx: Context) -> list[Reply]:
+    rows = await ctx.store.fetchall(
+        "SELECT at, level, reasons FROM triage_results WHERE user_id = ? ORDER BY at DESC LIMIT 10", (ctx.user.id,)
+    )
+    if not rows:
+        return [Reply("No triage results yet. /triage takes about 3 minutes.")]
+    rules = load_triage_rules()
+    lines = ["Your triage results, newest first:"]
+    for at, level, reasons in rows:
+        when = from_ts(at).astimezone(ctx.tz)
+        why = [r["text"] for r in json.loads(reasons)][:2]
+        words = rules.levels[level].words if level in rules.levels else level
+        lines.append(f"- {when:%a} {when.day} {when:%b %Y}: {words}. " + " ".join(why))
+    lines.append("/sources shows the facts behind the latest one.")
+    return [Reply("\n".join(lines))]
+
+
+async def export_section(store: Store, user: User) -> list[dict]:
+    rows = await store.fetchall(
+        "SELECT at, level, reasons, answers, unsure, rules_version, details FROM triage_results "
+        "WHERE user_id = ? ORDER BY at",
+        (user.id,),
+    )
+    rules = load_triage_rules()
+    facts = load_facts()
+    out = []
+    for r in rows:
+        details = json.loads(r[6] or "{}")
+        ids = details.get("sources") or []
+        out.append(
+            {
+                "at": from_ts(r[0]).astimezone(user.tz).isoformat(),
+                "level": r[1],
+                "words": details.get("words") or (rules.levels[r[1]].words if r[1] in rules.levels else r[1]),
+                "action": details.get("action", ""),
+                "reasons": json.loads(r[2]),
+                "notes": details.get("notes", []),
+                "answers": json.loads(r[3]),
+                "unsure": json.loads(r[4]),
+                "for": details.get("for"),
+                "age": details.get("age"),
+                "journal": details.get("journal", {}),
+                "mismatches": details.get("mismatches", []),
+                "sources": [
+                    {"id": i, "title": facts[i].title, "text": facts[i].text, "origin": facts[i].origin}
+                    for i in ids
+                    if i in facts
+                ],
+                "rules_version": r[5],
+            }
+        )
+    return out
