@@ -70,21 +70,26 @@ def load_guard_rules() -> GuardRules:
             timedelta(hours=float(k["cooldown_hours"])),
             tuple(k.get("topics", ())),
         )
-    texts = {k: v.strip() for k, v in data["texts"].items() if isinstance(v, str)}
+    texts, gist, sources = {}, {}, {}
+    for table, out in ((data["texts"], texts), (data["gist"], gist)):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                out[key] = value["text"].strip()
+                sources[key] = tuple(value.get("sources", ()))
+            else:
+                out[key] = value.strip()
     for key in ("first", "again", "worry_time", "day_off", "what_faq", "what_triage", "what_log"):
         if not texts.get(key):
             raise ValueError(f"rules/reassurance.toml: texts.{key} is missing")
-    gist = dict(data["gist"])
-    sources = {k: tuple(v) for k, v in data["sources"].items()}
-    for needed in (*kinds["faq"].topics, "log", "triage", "first", "again", "worry_time", "day_off"):
+    for needed in (*kinds["faq"].topics, "log", "triage"):
+        if not gist.get(needed):
+            raise ValueError(f"rules/reassurance.toml: gist.{needed} is missing")
+    for needed in (*gist, "first", "again", "worry_time", "day_off"):
         if not sources.get(needed):
-            raise ValueError(f"rules/reassurance.toml: sources.{needed} must name the facts behind that text")
-        if needed in kinds["faq"].topics or needed in ("log", "triage"):
-            if not gist.get(needed):
-                raise ValueError(f"rules/reassurance.toml: gist.{needed} is missing")
-    check_sources([i for ids in sources.values() for i in ids], "rules/reassurance.toml [sources]")
+            raise ValueError(f"rules/reassurance.toml: {needed} must name the facts behind it in `sources`")
+    check_sources([i for ids in sources.values() for i in ids], "rules/reassurance.toml")
     if cited_ids(" ".join([*texts.values(), *gist.values()])):
-        raise ValueError("rules/reassurance.toml: chat texts carry no fact codes; list them in [sources]")
+        raise ValueError("rules/reassurance.toml: chat texts carry no fact codes; list them in `sources`")
     return GuardRules(
         kinds,
         re.compile("|".join(f"(?:{p})" for p in data["red_flags"])),
