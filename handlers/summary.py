@@ -142,7 +142,11 @@ async def report(ctx: Context) -> list[Reply]:
         Reply(
             f"Your report for {s.period.label()}: {plural(s.count, 'twitch')} and {plural(len(s.notes), 'note')}"
             f"{name_hint}. "
-            + ("It starts with your /appointment notes. " if front else "")
+            + (
+                "It starts with your /appointment notes. "
+                if front
+                else "Seeing a doctor soon? /appointment adds a first page with your main worry and questions. "
+            )
             + "It is your own record to show a clinician, not a diagnosis."
         ),
         Reply("Report (PDF)", attachment=Attachment(f"flicker-report-{stamp}.pdf", pdf, "application/pdf")),
