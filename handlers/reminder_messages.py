@@ -231,9 +231,23 @@ async def _snooze(ctx: Context, raw: str) -> list[Reply]:
         return expired("/reminders")
     minutes = load_reminder_rules().snooze_minutes
     until = ctx.now + timedelta(minutes=minutes)
-    if not await snooze(ctx.store, ctx.user.id, int(raw), until):
+    if not await snooze(ctx.store, ctx.user.id, int(raw), until) and not await _rearm_once(ctx, int(raw), until):
         return [Reply("That reminder is off now, so there is nothing to snooze. /reminders shows yours.")]
     return [Reply(f"Snoozed: I'll remind you again at {until.astimezone(ctx.tz).strftime('%H:%M')}.")]
+
+
+async def _rearm_once(ctx: Context, reminder_id: int, until: datetime) -> bool:
+    """A one-off check-in (the triage follow-up) is switched off once sent: Snooze brings it back."""
+    changed = await ctx.store.write(
+        lambda conn: (
+            conn.execute(
+                "UPDATE reminders SET enabled = 1, next_due = ? WHERE id = ? AND user_id = ? AND once = 1 "
+                "AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0)",
+                (to_ts(until), reminder_id, ctx.user.id, ctx.user.id),
+            ).rowcount
+        )
+    )
+    return changed > 0
 
 
 async def _stop(ctx: Context, kind: str) -> list[Reply]:

@@ -403,3 +403,19 @@ def test_guard_rules_load_and_every_short_answer_cites_a_fact():
     assert not any(CODES.search(g) for g in rules.gist.values())
     assert rules.sources["als"] == ("FQ-3", "BG-5") and "SC-4" in rules.sources["worry_time"]
     assert rules.red_flags.search("my hand feels weak") and not rules.red_flags.search("is this als?")
+
+
+async def test_the_triage_follow_up_arrives_in_the_evening_and_can_be_snoozed(engine, chat, clock, sender, scheduler):
+    from handlers.reminder_times import schedule_followup
+
+    clock.set(datetime(2026, 11, 25, 1, 13, tzinfo=UTC))  # 02:13 in Berlin
+    await chat.send("/bedtime 23:00")
+    await schedule_followup(await context(engine), "triage", 7)
+    await run_to(scheduler, clock, datetime(2026, 12, 3, 0, 0, tzinfo=UTC))
+    [(at, followup)] = sender.with_text("A week ago")
+    assert at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%a %H:%M") == "Wed 21:30"
+    chat.last = [followup]
+    await chat.press("Snooze 1 h")
+    assert "Snoozed" in chat.text
+    await run_to(scheduler, clock, datetime(2026, 12, 3, 0, 0, tzinfo=UTC) + timedelta(hours=2))
+    assert len(sender.with_text("A week ago")) == 2
