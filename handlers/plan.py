@@ -16,7 +16,7 @@ from bot.insights.days import NONE, OFF, JournalDays, journal_days
 from bot.insights.words import day_words, plural
 from bot.messages import Choice, Reply
 from bot.reminders import ReminderSettings, apply, get_settings, set_kind_enabled
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import Conversation, Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
 from handlers.format import region_words
 from handlers.reminder_times import evening_minute, first_checkin
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.scheduler import DueReminder
 
 TRIAGE = Choice("triage:start", "Start /triage")
+ABSENT_FLOW = "absent"  # a typed answer to the pending weekly question
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,10 @@ async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
     replies = [Reply("\n".join(lines), choices)]
     if user.settings.get("absent_questions") == "on":
         replies.append(ask_absent(0, d.local_due.date(), rules.absent_texts["intro"]))
+        if await store.conversation(d.user_id) is None:  # typed answers work too, unless a flow is open
+            stamp = d.local_due.date().strftime("%Y%m%d")
+            conv = Conversation(ABSENT_FLOW, rules.absent[0].id, {"stamp": stamp}, from_ts(d.due_at))
+            await store.save_conversation(d.user_id, conv)
     return replies
 
 
@@ -185,7 +190,9 @@ async def on_absent(ctx: Context, payload: str) -> list[Reply]:
             return [Reply("Done: each weekly check-in will end with the three quick questions. /plan turns them off.")]
         return [Reply("Done: no weekly questions. /plan turns them back on.")]
     if parts[0] == "now":
-        return [ask_absent(0, ctx.local_now().date(), rules.absent_texts["intro"])]
+        today = ctx.local_now().date()
+        await ctx.set_flow(ABSENT_FLOW, rules.absent[0].id, {"stamp": today.strftime("%Y%m%d")})
+        return [ask_absent(0, today, rules.absent_texts["intro"])]
     if len(parts) != 4 or parts[0] != "a" or parts[2] not in ("no", "yes", "unsure"):
         return expired("/plan")
     qid, answer, stamp = parts[1], parts[2], parts[3]
@@ -210,12 +217,17 @@ async def on_absent(ctx: Context, payload: str) -> list[Reply]:
     await ctx.store.write(save)
     label = rules.absent[index].label.lower()
     if answer == "yes":  # a red flag goes straight to triage, nothing else first
+        if ctx.in_flow(ABSENT_FLOW):
+            await ctx.end_flow()
         start = ctx.engine.registry.choices.get("triage")
         lead = Reply(f"Thank you for saying so: {label} is worth looking at properly. Let's go through /triage now.")
         return [lead, *(await start(ctx, "start") if start else [Reply("Send /triage to start.")])]
     note = "Kept as absent this week." if answer == "no" else "Noted as not sure; a doctor can check it with you."
     if index + 1 < len(rules.absent):
+        await ctx.set_flow(ABSENT_FLOW, rules.absent[index + 1].id, {"stamp": stamp})
         return [ask_absent(index + 1, asked, note)]
+    if ctx.in_flow(ABSENT_FLOW):
+        await ctx.end_flow()
     replies = [Reply(f"{note} That's all three, thank you. /summary and /report show these answers over time.")]
     if answer == "unsure":
         replies.append(Reply("If you'd like to go through it properly: /triage.", (TRIAGE,)))
@@ -343,6 +355,26 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired("/plan")
 
 
+TYPED_ANSWERS = {
+    "no": "no",
+    "n": "no",
+    "nope": "no",
+    "yes": "yes",
+    "y": "yes",
+    "not sure": "unsure",
+    "unsure": "unsure",
+}
+
+
+async def absent_text(ctx: Context) -> list[Reply] | None:
+    """Typed yes / no / not sure answers the pending weekly question; anything else passes on."""
+    answer = TYPED_ANSWERS.get(ctx.args.strip().lower().rstrip(".!"))
+    conv = ctx.conversation
+    if answer is None or conv is None:
+        return None
+    return await on_absent(ctx, f"a:{conv.step}:{answer}:{conv.data.get('stamp', '')}")
+
+
 async def absent_section(store: Store, user: User) -> list[dict]:
     rows = await store.fetchall(
         "SELECT at, question, answer FROM absent_answers WHERE user_id = ? ORDER BY at, id", (user.id,)
@@ -352,6 +384,7 @@ async def absent_section(store: Store, user: User) -> list[dict]:
 
 COMMANDS = [Command("plan", plan, usage="/plan [stop]")]
 CHOICES = {"plan": on_choice, "absent": on_absent}
+FLOWS = {ABSENT_FLOW: absent_text}
 EXPORT = {"absent_answers": absent_section}
 PRIVACY = [
     'your answers to the weekly "what stayed absent" questions (weakness, a thinner muscle, swallowing or speech)'

@@ -419,3 +419,23 @@ async def test_the_triage_follow_up_arrives_in_the_evening_and_can_be_snoozed(en
     assert "Snoozed" in chat.text
     await run_to(scheduler, clock, datetime(2026, 12, 3, 0, 0, tzinfo=UTC) + timedelta(hours=2))
     assert len(sender.with_text("A week ago")) == 2
+
+
+async def test_the_weekly_questions_take_typed_answers(chat, clock, sender, scheduler):
+    await chat.send("/plan")
+    await chat.press("7:00")
+    await chat.send("23:00")
+    await chat.press("Yes, add them")
+    await run_to(scheduler, clock, clock.now() + timedelta(days=7, hours=1))
+    assert len(sender.with_text("1 of 3. Any new weakness")) == 1
+    await chat.send("no")
+    assert "2 of 3" in chat.text
+    await chat.send("No.")
+    assert "3 of 3" in chat.text
+    await chat.send("not sure")
+    assert "That's all three" in chat.text
+    rows = await chat.engine.store.fetchall("SELECT question, answer FROM absent_answers ORDER BY id")
+    assert [tuple(r) for r in rows] == [("weakness", "no"), ("wasting", "no"), ("bulbar", "unsure")]
+    await chat.send("no")  # nothing pending any more: not taken as an answer
+    assert "That's all three" not in chat.text
+    assert len(await chat.engine.store.fetchall("SELECT * FROM absent_answers")) == 3
