@@ -5,12 +5,14 @@ by their own priority.
 """
 
 from handlers import (
+    appointment,
     help,
     journal,
     link,
     log,
     plan,
     privacy,
+    reassurance,
     reminder_messages,
     reminders,
     safety,
@@ -26,8 +28,10 @@ MODULES = (
     log,
     journal,
     triage,
+    reassurance,
     sources,
     summary,
+    appointment,
     plan,
     reminders,
     reminder_messages,

@@ -9,14 +9,17 @@ or week 4 ends without improvement, it advises a professional evaluation (SC-6) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.insights.days import NONE, OFF, JournalDays, journal_days
+from bot.insights.words import day_words, plural
 from bot.messages import Choice, Reply
 from bot.reminders import ReminderSettings, apply, get_settings, set_kind_enabled
-from bot.store import Store, from_ts, to_ts
+from bot.store import Conversation, Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
 from handlers.format import region_words
+from handlers.reminder_times import evening_minute, first_checkin
 from handlers.reminders import DAILY_KINDS, ask_times, ask_wake, overview, switch_on
 from rules.reminders import load_reminder_rules
 
@@ -24,8 +27,8 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.scheduler import DueReminder
 
-WEEK = timedelta(days=7)
 TRIAGE = Choice("triage:start", "Start /triage")
+ABSENT_FLOW = "absent"  # a typed answer to the pending weekly question
 
 
 @dataclass(frozen=True)
@@ -33,32 +36,54 @@ class WeekStats:
     count: int
     regions: frozenset[str]
     avg_intensity: float | None
+    quiet_days: int = 0  # days marked "no twitches today"
+    off_days: int = 0  # days off logging
+
+    @property
+    def recorded(self) -> bool:
+        """Did the person record anything this week (a twitch or a quiet day)?"""
+        return self.count > 0 or self.quiet_days > 0
 
     def words(self) -> str:
+        quiet = f'{plural(self.quiet_days, "day")} marked "no twitches"' if self.quiet_days else ""
+        off = f"{plural(self.off_days, 'day')} off logging" if self.off_days else ""
+        extra = "; ".join(x for x in (quiet, off) if x)
         if not self.count:
-            return "no twitches logged"
+            if self.quiet_days:
+                return "no twitches: " + extra
+            return "no twitches logged" + (f"; {extra}" if extra else "")
         areas = ", ".join(sorted(region_words(r, None) for r in self.regions))
-        text = f"{self.count} twitch{'es' if self.count != 1 else ''} in {len(self.regions)} area"
-        text += f"{'s' if len(self.regions) != 1 else ''} ({areas})"
+        text = f"{plural(self.count, 'twitch')} in {plural(len(self.regions), 'area')} ({areas})"
         if self.avg_intensity is not None:
             text += f", average strength {self.avg_intensity:.1f} of 5"
-        return text
+        return text + (f"; {extra}" if extra else "")
 
 
-async def week_stats(store: Store, user_id: int, since: datetime, until: datetime) -> WeekStats:
-    entries = await store.entries(user_id, since=since, until=until, kind="twitch")
+def _day_start(day: date, tz) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tz)
+
+
+async def week_stats(store: Store, user: User, first: date, journal: JournalDays | None = None) -> WeekStats:
+    """The seven local days from `first`."""
+    last = first + timedelta(days=6)
+    entries = await store.entries(
+        user.id, since=_day_start(first, user.tz), until=_day_start(last + timedelta(days=1), user.tz), kind="twitch"
+    )
     strengths = [e.intensity for e in entries if e.intensity is not None]
+    marks = journal.marks if journal is not None else {}
     return WeekStats(
         len(entries),
         frozenset(e.region for e in entries if e.region),
         sum(strengths) / len(strengths) if strengths else None,
+        sum(1 for d, m in marks.items() if m == NONE and first <= d <= last),
+        sum(1 for d, m in marks.items() if m == OFF and first <= d <= last),
     )
 
 
 def got_worse(this: WeekStats, last: WeekStats) -> str | None:
     """What got worse since last week, in words; None if nothing did."""
     if this.count >= last.count + 3 and this.count >= 1.5 * max(last.count, 1):
-        return f"{this.count} twitches against {last.count} the week before"
+        return f"{plural(this.count, 'twitch')} against {last.count} the week before"
     if len(this.regions) > len(last.regions) and this.regions - last.regions and len(this.regions) >= 2:
         new = ", ".join(sorted(region_words(r, None) for r in this.regions - last.regions))
         return f"twitching in more places, now also: {new}"
@@ -74,40 +99,55 @@ def improved(end: WeekStats, first: WeekStats) -> bool:
     return end.count == first.count and (end.avg_intensity or 0) < (first.avg_intensity or 0)
 
 
+def plan_week(started_ts: int, tz, on: date) -> int:
+    """Which full week of the plan ended by local day `on`: 0 before day 7, 1 on days 7-13, ..."""
+    return (on - from_ts(started_ts).astimezone(tz).date()).days // 7
+
+
 # ---- the weekly check-in (sent by the scheduler) -------------------------------------------------
 async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
     store = engine.store
-    row = await store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (d.user_id,))
-    if row is None or row[1] != "active":
+    row = await store.fetchone("SELECT started_at, status, weeks_checked FROM plans WHERE user_id = ?", (d.user_id,))
+    user = await store.get_user(d.user_id)
+    if row is None or row[1] != "active" or user is None:
         return []
     rules = load_reminder_rules()
     weeks = int(rules.plan.get("weeks", 4))
-    started, due = from_ts(row[0]), from_ts(d.due_at)
-    week = max(1, round((d.due_at - row[0]) / WEEK.total_seconds()))
-    this = await week_stats(store, d.user_id, due - WEEK, due)
-    last = await week_stats(store, d.user_id, due - 2 * WEEK, due - WEEK)
-    lines = [
-        rules.kinds["checkin"].text.format(week=week),
-        f"This week: {this.words()}.",
-        f"The week before: {last.words()}.",
-    ]
+    tz = d.local_due.tzinfo
+    start_day = from_ts(row[0]).astimezone(tz).date()
+    week = plan_week(row[0], tz, d.local_due.date())
+    if week < 1 or week <= row[2]:
+        return []  # never before day 7, and once a week
+    journal = await journal_days(store, user)
+    this_first = start_day + timedelta(days=7 * (week - 1))
+    before_first = this_first - timedelta(days=7)
+    this = await week_stats(store, user, this_first, journal)
+    last = await week_stats(store, user, before_first, journal) if journal.covers(before_first) else None
+    lines = [rules.kinds["checkin"].text.format(week=week), f"This week: {this.words()}."]
+    if last is None:
+        lines.append(f"No comparison with the week before: your journal began on {day_words(journal.began)}.")
+    elif not last.recorded:
+        lines.append("The week before: nothing recorded, so no comparison.")
+    else:
+        lines.append(f"The week before: {last.words()}.")
     choices: tuple[Choice, ...] = ()
     ended = False
     if week >= weeks:
-        first = await week_stats(store, d.user_id, started, started + WEEK)
+        first = await week_stats(store, user, start_day, journal)
         ended = True
+        what = f"{first.count} in week 1, {this.count} now"
         if improved(this, first):
-            lines.append(rules.plan["done_better"].format(what=f"{first.count} in week 1, {this.count} now"))
+            lines.append(rules.plan["done_better"].format(what=what))
         else:
-            lines.append(rules.plan["advice_no_change"].format(what=f"{first.count} in week 1, {this.count} now"))
+            lines.append(rules.plan["advice_no_change"].format(what=what))
             choices = (TRIAGE,)
         lines.append("The plan is complete; your daily reminders stay on until you change them in /reminders.")
-    elif worse := got_worse(this, last):
+    elif last is not None and last.recorded and (worse := got_worse(this, last)):
         lines.append(rules.plan["advice_worse"].format(what=worse))
         choices = (TRIAGE,)
     else:
         left = weeks - week
-        lines.append(f"Keep going: {left} week{'s' if left != 1 else ''} to go. Steady habits matter most (SC-6).")
+        lines.append(f"Keep going: {plural(left, 'week')} to go. Steady habits matter most (SC-6).")
 
     def record(conn) -> None:
         conn.execute("UPDATE plans SET weeks_checked = ? WHERE user_id = ?", (week, d.user_id))
@@ -117,7 +157,81 @@ async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
             conn.execute("UPDATE reminders SET next_due = NULL WHERE user_id = ? AND kind = 'checkin'", (d.user_id,))
 
     await store.write(record)
-    return [Reply("\n".join(lines), choices)]
+    replies = [Reply("\n".join(lines), choices)]
+    if user.settings.get("absent_questions") == "on":
+        replies.append(ask_absent(0, d.local_due.date(), rules.absent_texts["intro"]))
+        if await store.conversation(d.user_id) is None:  # typed answers work too, unless a flow is open
+            stamp = d.local_due.date().strftime("%Y%m%d")
+            conv = Conversation(ABSENT_FLOW, rules.absent[0].id, {"stamp": stamp}, from_ts(d.due_at))
+            await store.save_conversation(d.user_id, conv)
+    return replies
+
+
+# ---- "what stayed absent": three weekly questions (opt-in) ------------------------------------------
+def ask_absent(index: int, day: date, lead: str = "") -> Reply:
+    q = load_reminder_rules().absent[index]
+    stamp = day.strftime("%Y%m%d")
+    return Reply(
+        (lead + "\n" if lead else "") + f"{index + 1} of 3. {q.text}",
+        (
+            Choice(f"absent:a:{q.id}:no:{stamp}", "No"),
+            Choice(f"absent:a:{q.id}:yes:{stamp}", "Yes"),
+            Choice(f"absent:a:{q.id}:unsure:{stamp}", "Not sure"),
+        ),
+    )
+
+
+async def on_absent(ctx: Context, payload: str) -> list[Reply]:
+    parts = payload.split(":")
+    rules = load_reminder_rules()
+    if parts[0] in ("on", "off"):
+        await ctx.store.update_settings(ctx.user, absent_questions="on" if parts[0] == "on" else None)
+        if parts[0] == "on":
+            return [Reply("Done: each weekly check-in will end with the three quick questions. /plan turns them off.")]
+        return [Reply("Done: no weekly questions. /plan turns them back on.")]
+    if parts[0] == "now":
+        today = ctx.local_now().date()
+        await ctx.set_flow(ABSENT_FLOW, rules.absent[0].id, {"stamp": today.strftime("%Y%m%d")})
+        return [ask_absent(0, today, rules.absent_texts["intro"])]
+    if len(parts) != 4 or parts[0] != "a" or parts[2] not in ("no", "yes", "unsure"):
+        return expired("/plan")
+    qid, answer, stamp = parts[1], parts[2], parts[3]
+    index = next((i for i, q in enumerate(rules.absent) if q.id == qid), None)
+    try:
+        asked = datetime.strptime(stamp, "%Y%m%d").date()
+    except ValueError:
+        return expired("/plan")
+    if index is None or not 0 <= (ctx.local_now().date() - asked).days <= 7:
+        return expired("/plan")
+    now_ts, uid = to_ts(ctx.now), ctx.user.id
+
+    def save(conn) -> None:  # pressing again replaces the answer of the same week
+        conn.execute(
+            "DELETE FROM absent_answers WHERE user_id = ? AND question = ? AND at >= ?",
+            (uid, qid, to_ts(_day_start(asked, ctx.tz))),
+        )
+        conn.execute(
+            "INSERT INTO absent_answers(user_id, at, question, answer) VALUES (?,?,?,?)", (uid, now_ts, qid, answer)
+        )
+
+    await ctx.store.write(save)
+    label = rules.absent[index].label.lower()
+    if answer == "yes":  # a red flag goes straight to triage, nothing else first
+        if ctx.in_flow(ABSENT_FLOW):
+            await ctx.end_flow()
+        start = ctx.engine.registry.choices.get("triage")
+        lead = Reply(f"Thank you for saying so: {label} is worth looking at properly. Let's go through /triage now.")
+        return [lead, *(await start(ctx, "start") if start else [Reply("Send /triage to start.")])]
+    note = "Kept as absent this week." if answer == "no" else "Noted as not sure; a doctor can check it with you."
+    if index + 1 < len(rules.absent):
+        await ctx.set_flow(ABSENT_FLOW, rules.absent[index + 1].id, {"stamp": stamp})
+        return [ask_absent(index + 1, asked, note)]
+    if ctx.in_flow(ABSENT_FLOW):
+        await ctx.end_flow()
+    replies = [Reply(f"{note} That's all three, thank you. /summary and /report show these answers over time.")]
+    if answer == "unsure":
+        replies.append(Reply("If you'd like to go through it properly: /triage.", (TRIAGE,)))
+    return replies
 
 
 # ---- /plan -------------------------------------------------------------------------------------------
@@ -133,11 +247,19 @@ async def plan(ctx: Context) -> list[Reply]:
         started = from_ts(row[0]).astimezone(ctx.tz)
         day = (ctx.local_now().date() - started.date()).days + 1
         weeks = load_reminder_rules().plan.get("weeks", 4)
+        nxt = await first_checkin(ctx.store, ctx.user)
+        when = f" The next check-in: {nxt.astimezone(ctx.tz):%a} {nxt.astimezone(ctx.tz):%-d %b %H:%M}." if nxt else ""
+        absent_on = ctx.user.settings.get("absent_questions") == "on"
+        toggle = (
+            Choice("absent:off", "No weekly questions") if absent_on else Choice("absent:on", "Add weekly questions")
+        )
         return [
             Reply(
                 f"Your self-care plan is on: day {day} of {weeks * 7}, started {started.strftime('%a %-d %b')}. "
-                "Each week I compare your twitches with the week before.",
-                (Choice("plan:stop", "Stop the plan"), Choice("plan:ok", "Keep going")),
+                "Each week, from day 7, I compare your last full week with the one before."
+                + when
+                + (' Each check-in ends with the three "what stayed absent" questions.' if absent_on else ""),
+                (Choice("plan:stop", "Stop the plan"), Choice("plan:ok", "Keep going"), toggle),
             )
         ]
     intro = Reply(load_reminder_rules().plan["intro"])
@@ -164,7 +286,27 @@ async def begin_plan(ctx: Context, settings: ReminderSettings) -> list[Reply]:
         )
     )
     await switch_on(ctx, settings, [*DAILY_KINDS, "checkin"], weekday=ctx.local_now().weekday())
-    return [await overview(ctx, "Your plan has started. Your reminders:")]
+    # the weekly check-in comes at the person's evening reminder time, never inside quiet hours
+    minute = await evening_minute(ctx.store, ctx.user.id, settings)
+    await apply(
+        ctx.store,
+        ctx.user,
+        ctx.now,
+        lambda conn: conn.execute(
+            "UPDATE reminders SET minute = ?, custom = CASE WHEN minute = ? THEN custom ELSE 1 END "
+            "WHERE user_id = ? AND kind = 'checkin' AND once = 0",
+            (minute, minute, ctx.user.id),
+        ),
+    )
+    replies = [await overview(ctx, "Your plan has started. Your reminders:")]
+    if ctx.user.settings.get("absent_questions") != "on":
+        replies.append(
+            Reply(
+                load_reminder_rules().absent_texts["offer"],
+                (Choice("absent:on", "Yes, add them"), Choice("absent:off", "No thanks")),
+            )
+        )
+    return replies
 
 
 async def stop_plan(ctx: Context) -> list[Reply]:
@@ -194,7 +336,11 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if payload == "stop":
         return await stop_plan(ctx)
     if payload == "ok":
-        return [Reply("Great, keep going. I'll check in at the end of the week.")]
+        nxt = await first_checkin(ctx.store, ctx.user)
+        when = (
+            f" on {nxt.astimezone(ctx.tz):%A} at {nxt.astimezone(ctx.tz):%H:%M}" if nxt else " at the end of the week"
+        )
+        return [Reply(f"Great, keep going. I'll check in{when}.")]
     row = await ctx.store.fetchone("SELECT status FROM plans WHERE user_id = ?", (ctx.user.id,))
     if payload in ("keep", "off") and row is not None and row[0] == "stopped":
         if payload == "keep":
@@ -209,5 +355,37 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired("/plan")
 
 
+TYPED_ANSWERS = {
+    "no": "no",
+    "n": "no",
+    "nope": "no",
+    "yes": "yes",
+    "y": "yes",
+    "not sure": "unsure",
+    "unsure": "unsure",
+}
+
+
+async def absent_text(ctx: Context) -> list[Reply] | None:
+    """Typed yes / no / not sure answers the pending weekly question; anything else passes on."""
+    answer = TYPED_ANSWERS.get(ctx.args.strip().lower().rstrip(".!"))
+    conv = ctx.conversation
+    if answer is None or conv is None:
+        return None
+    return await on_absent(ctx, f"a:{conv.step}:{answer}:{conv.data.get('stamp', '')}")
+
+
+async def absent_section(store: Store, user: User) -> list[dict]:
+    rows = await store.fetchall(
+        "SELECT at, question, answer FROM absent_answers WHERE user_id = ? ORDER BY at, id", (user.id,)
+    )
+    return [{"at": from_ts(r[0]).astimezone(user.tz).isoformat(), "question": r[1], "answer": r[2]} for r in rows]
+
+
 COMMANDS = [Command("plan", plan, usage="/plan [stop]")]
-CHOICES = {"plan": on_choice}
+CHOICES = {"plan": on_choice, "absent": on_absent}
+FLOWS = {ABSENT_FLOW: absent_text}
+EXPORT = {"absent_answers": absent_section}
+PRIVACY = [
+    'your answers to the weekly "what stayed absent" questions (weakness, a thinner muscle, swallowing or speech)'
+]

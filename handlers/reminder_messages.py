@@ -11,10 +11,12 @@ import math
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.insights.days import NONE, OFF, clear_mark, mark_of, set_mark, twitches_on
+from bot.insights.words import plural
 from bot.messages import Choice, Reply
 from bot.reminders import apply, set_kind_enabled, snooze
-from bot.store import Store, User, from_ts, to_ts
-from handlers.base import Context, expired
+from bot.store import Entry, Store, User, from_ts, to_ts
+from handlers.base import Command, Context, expired
 from rules.reminders import load_reminder_rules
 
 if TYPE_CHECKING:
@@ -92,6 +94,9 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
         return [Reply(text, (*(Choice(f"rem:stress:{day}:{n}", label) for n, label in STRESS), *_common(d)))]
     if d.kind == "journal":
         day = _day_id(today)
+        user = await engine.store.get_user(d.user_id)
+        if user is not None and await mark_of(engine.store, user, today) == OFF:
+            return []  # a day off logging the person chose: no nudge about twitches
         return [
             Reply(
                 kind.text,
@@ -149,7 +154,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         litres = n * GLASS_ML / 1000
         return [Reply(f"Counted: {n} glass{'es' if n != 1 else ''} {when} (about {litres:g} l of the 2 l goal, SC-2).")]
     if action == "none":
-        return [Reply(f"Good to hear: no twitches {when}. Thanks for checking in.")]
+        return await _none_today(ctx, day, when)
     if not raw_value.isdigit():
         return expired("/reminders")
     value = int(raw_value)
@@ -178,14 +183,71 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired("/reminders")
 
 
+async def _none_today(ctx: Context, day: date, when: str) -> list[Reply]:
+    """ "No twitches today", kept as a quiet day (different from a day without logging)."""
+    logged = await twitches_on(ctx.store, ctx.user, day)
+    if logged:
+        return [
+            Reply(
+                f"You logged {plural(logged, 'twitch')} {when}, so I haven't marked it as a day without twitches. "
+                "/journal shows them; /undo removes the last one if it was a mistake."
+            )
+        ]
+    await set_mark(ctx.store, ctx.user, day, NONE, ctx.now)
+    return [
+        Reply(
+            f"Good to hear: no twitches {when}. I've kept that as a quiet day, so your summary and plan can tell it "
+            "from a day without logging."
+        )
+    ]
+
+
+async def none_today(ctx: Context) -> list[Reply]:
+    """Mark today as a day without twitches (a quiet day, not a day without logging)"""
+    today = ctx.local_now().date()
+    return await _none_today(ctx, today, "today")
+
+
+async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
+    """A twitch logged for a day marked quiet (or off) makes it a logged day again."""
+    if entry.kind != "twitch":
+        return []
+    day = entry.occurred_at.astimezone(ctx.tz).date()
+    mark = await mark_of(ctx.store, ctx.user, day)
+    if mark is None:
+        return []
+    await ctx.store.write(lambda conn: clear_mark(conn, ctx.user.id, day))
+    what = '"no twitches"' if mark == NONE else '"day off logging"'
+    return [Reply(f"(I took the {what} mark off {day:%a} {day.day} {day:%b}: it has a twitch logged now.)")]
+
+
+async def marks_section(store: Store, user: User) -> list[dict]:
+    rows = await store.fetchall("SELECT day, mark FROM day_marks WHERE user_id = ? ORDER BY day", (user.id,))
+    return [{"day": r[0], "mark": {"none": "no twitches", "off": "day off logging"}[r[1]]} for r in rows]
+
+
 async def _snooze(ctx: Context, raw: str) -> list[Reply]:
     if not raw.isdigit():
         return expired("/reminders")
     minutes = load_reminder_rules().snooze_minutes
     until = ctx.now + timedelta(minutes=minutes)
-    if not await snooze(ctx.store, ctx.user.id, int(raw), until):
+    if not await snooze(ctx.store, ctx.user.id, int(raw), until) and not await _rearm_once(ctx, int(raw), until):
         return [Reply("That reminder is off now, so there is nothing to snooze. /reminders shows yours.")]
     return [Reply(f"Snoozed: I'll remind you again at {until.astimezone(ctx.tz).strftime('%H:%M')}.")]
+
+
+async def _rearm_once(ctx: Context, reminder_id: int, until: datetime) -> bool:
+    """A one-off check-in (the triage follow-up) is switched off once sent: Snooze brings it back."""
+    changed = await ctx.store.write(
+        lambda conn: (
+            conn.execute(
+                "UPDATE reminders SET enabled = 1, next_due = ? WHERE id = ? AND user_id = ? AND once = 1 "
+                "AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0)",
+                (to_ts(until), reminder_id, ctx.user.id, ctx.user.id),
+            ).rowcount
+        )
+    )
+    return changed > 0
 
 
 async def _stop(ctx: Context, kind: str) -> list[Reply]:
@@ -203,6 +265,11 @@ async def checkins_section(store: Store, user: User) -> list[dict]:
     return [{"day": r[0], "kind": r[1], "value": r[2]} for r in rows]
 
 
+COMMANDS = [Command("none", none_today)]
 CHOICES = {"rem": on_choice}
-EXPORT = {"checkins": checkins_section}
-PRIVACY = ["your answers to reminders (cups of coffee, glasses of water, hours slept, stress 1-5), by day"]
+EVENTS = {"entry_saved": on_entry_saved}
+EXPORT = {"checkins": checkins_section, "day_marks": marks_section}
+PRIVACY = [
+    "your answers to reminders (cups of coffee, glasses of water, hours slept, stress 1-5), by day",
+    'the days you marked "no twitches today" or took off logging',
+]

@@ -26,6 +26,7 @@ from bot.reminders import (
 from bot.store import Store, User, from_ts, to_ts
 from bot.timezones import zone_label
 from handlers.base import Command, Context, expired
+from handlers.reminder_times import FOLLOWUP_LABELS, first_checkin, muted_by_quiet, pending_followups
 from rules.reminders import KIND_ORDER, bad_time_answer, clock_words, load_reminder_rules, parse_clock
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -117,15 +118,27 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
         times = ", ".join(clock_words(r.minute) for r in rows)
         if rows[0].weekday is not None:
             times = f"{WEEKDAYS[rows[0].weekday]}s {times}"
+            if kind == "checkin" and on and (first := await first_checkin(ctx.store, ctx.user)) is not None:
+                times += f" (next {first.astimezone(ctx.tz):%a} {first.astimezone(ctx.tz).day} {first:%b})"
         lines.append(f"- {_label(kind)}: {times}{'' if on else ' (off)'}")
         opts.append(Choice(f"rset:tog:{kind}", f"{'Turn off' if on else 'Turn on'} {_label(kind).lower()}"))
         if kind != "checkin":
             opts.append(Choice(f"rset:time:{kind}", f"Times: {_label(kind).lower()}"))
+    for kind, due in await pending_followups(ctx.store, ctx.user.id):
+        at = _local(due, ctx)
+        lines.append(f"- {FOLLOWUP_LABELS.get(kind, kind.capitalize())}: once, {at:%a} {at.day} {at:%b %H:%M}")
     if not by_kind:
         lines.append("You have no reminders yet. /plan starts the 4-week self-care plan with all of them.")
         opts.append(Choice("rset:setup", "Switch on daily reminders"))
     if settings.quiet_start is not None:
         lines.append(f"Quiet hours: {clock_words(settings.quiet_start)}-{clock_words(settings.quiet_end)}")
+        muted = muted_by_quiet(rems, settings)
+        if muted:
+            which = ", ".join(f"{_label(r.kind).lower()} {clock_words(r.minute)}" for r in muted)
+            lines.append(
+                f"Warning: quiet hours would mute {len(muted)} of your reminders ({which}); I won't send those."
+            )
+            opts.insert(0, Choice("rset:qfix", f"Move them before {clock_words(settings.quiet_start)}"))
     if settings.paused_until and settings.paused_until > to_ts(ctx.now):
         until = _local(settings.paused_until, ctx)
         lines.append(f"Paused until {until.strftime('%a %-d %b %H:%M')}. /resume starts them again.")
@@ -219,6 +232,24 @@ async def quiet_text(ctx: Context) -> list[Reply] | None:
             return await _set_quiet(ctx, s, e)
     shown = ctx.args.strip()[:30]
     return [_quiet_prompt(f'I couldn\'t read "{shown}" as quiet hours: I need a start and an end time.\n')]
+
+
+async def _fix_quiet(ctx: Context) -> list[Reply]:
+    """One tap: move every reminder quiet hours would mute to just before they begin."""
+    settings = await get_settings(ctx.store, ctx.user.id)
+    muted = muted_by_quiet(await list_reminders(ctx.store, ctx.user.id), settings)
+    if not muted:
+        return [await overview(ctx, "No reminder falls inside your quiet hours now.")]
+    # keep their order, 15 minutes apart, ending 15 minutes before quiet hours begin
+    ordered = sorted(muted, key=lambda r: (r.minute - settings.quiet_start) % 1440)
+    new = {r.id: (settings.quiet_start - 15 * (len(ordered) - i)) % 1440 for i, r in enumerate(ordered)}
+
+    def change(conn) -> None:
+        conn.executemany("UPDATE reminders SET minute = ?, custom = 1 WHERE id = ?", [(m, i) for i, m in new.items()])
+
+    await apply(ctx.store, ctx.user, ctx.now, change)
+    moved = ", ".join(f"{_label(r.kind).lower()} to {clock_words(new[r.id])}" for r in ordered)
+    return [await overview(ctx, f"Moved: {moved}.")]
 
 
 # ---- /wake, /bedtime ------------------------------------------------------------------------------
@@ -337,6 +368,8 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         start, _, end = value.partition("-")
         if start.isdigit() and end.isdigit():
             return await _set_quiet(ctx, int(start) % 1440, int(end) % 1440)
+    if action == "qfix":
+        return await _fix_quiet(ctx)
     if action == "pause" and value in ("1", "3", "7"):
         return await _pause_for(ctx, timedelta(days=int(value)))
     if action == "cancel" and ctx.conversation is not None and ctx.conversation.flow in (TIMES, QUIET, SETUP):

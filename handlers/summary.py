@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
+from datetime import date, datetime
 
+from bot.insights.absent import AbsentAnswer, absent_answers, absent_lines
 from bot.insights.charts import summary_chart, timeline_chart
+from bot.insights.days import journal_days
 from bot.insights.patterns import find_patterns
 from bot.insights.report import ReportData, build_pdf
 from bot.insights.stats import Period, Summary, entry_day, summarize, utc_window
 from bot.insights.text import summary_text
+from bot.insights.words import plural
 from bot.messages import Attachment, Reply
+from handlers.appointment import appointment_page
 from handlers.base import Command, Context
 from handlers.privacy import build_export, journal_csv
 
 _DAYS = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?)?$")
 MAX_DAYS = 365
-
-
-def _n(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def parse_days(arg: str, default: int) -> int | None:
@@ -57,9 +57,17 @@ async def _build(ctx: Context, days: int):
     period = Period.ending(now_local.date(), days)
     since, until = utc_window(period, now_local)
     entries = await ctx.store.entries(ctx.user.id, since=since, until=until, newest_first=False)
-    s = summarize(entries, period)
-    patterns = find_patterns(s.per_day, await _checkins(ctx, period), _triggers_by_day(s))
+    journal = await journal_days(ctx.store, ctx.user, period.previous().first, period.last)
+    s = summarize(entries, period, journal)
+    counted = set(s.counted_days)  # no day before the journal began, no day off logging
+    per_day = {d: n for d, n in s.per_day.items() if d in counted}
+    patterns = find_patterns(per_day, await _checkins(ctx, period), _triggers_by_day(s))
     return s, patterns
+
+
+async def _absent(ctx: Context, s) -> list[AbsentAnswer]:
+    first = datetime.combine(s.period.first, datetime.min.time(), ctx.tz)
+    return await absent_answers(ctx.store, ctx.user, since=first)
 
 
 async def summary(ctx: Context) -> list[Reply]:
@@ -68,7 +76,7 @@ async def summary(ctx: Context) -> list[Reply]:
     if days is None:
         return [Reply(f"I can sum up 1 to {MAX_DAYS} days. For example: /summary, /summary 30d or /summary 90d")]
     s, patterns = await _build(ctx, days)
-    replies = [Reply(summary_text(s, patterns))]
+    replies = [Reply(summary_text(s, patterns, absent_lines(await _absent(ctx, s))))]
     if s.count:
         await ctx.progress("Drawing your chart...")
         png = await asyncio.to_thread(summary_chart, s)  # rendering must not block other people
@@ -105,6 +113,8 @@ async def report(ctx: Context) -> list[Reply]:
     section = ctx.engine.registry.export.get("triage")
     triage = await section(ctx.store, ctx.user) if section else []
     plan = await _plan(ctx)
+    absent = absent_lines(await _absent(ctx, s))
+    front = await appointment_page(ctx)
 
     def render() -> bytes:
         return build_pdf(
@@ -113,10 +123,12 @@ async def report(ctx: Context) -> list[Reply]:
                 summary=s,
                 patterns=patterns,
                 generated=ctx.local_now(),
-                summary_png=summary_chart(s),
-                timeline_png=timeline_chart(s),
+                summary_png=summary_chart(s) if s.count else None,  # no empty axes
+                timeline_png=timeline_chart(s) if s.groups_by_week else None,
                 triage=triage,
                 plan=plan,
+                absent=absent,
+                appointment=front,
             )
         )
 
@@ -128,8 +140,14 @@ async def report(ctx: Context) -> list[Reply]:
     name_hint = "" if ctx.user.first_name else " (/name adds your first name to it)"
     return [
         Reply(
-            f"Your report for {s.period.label()}: {s.count} twitches and {len(s.notes)} notes{name_hint}. "
-            "It is your own record to show a clinician, not a diagnosis."
+            f"Your report for {s.period.label()}: {plural(s.count, 'twitch')} and {plural(len(s.notes), 'note')}"
+            f"{name_hint}. "
+            + (
+                "It starts with your /appointment notes. "
+                if front
+                else "Seeing a doctor soon? /appointment adds a first page with your main worry and questions. "
+            )
+            + "It is your own record to show a clinician, not a diagnosis."
         ),
         Reply("Report (PDF)", attachment=Attachment(f"flicker-report-{stamp}.pdf", pdf, "application/pdf")),
         Reply(

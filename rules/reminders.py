@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rules.sources import check_sources, cited_ids
+
 RULES_FILE = Path(__file__).resolve().parent / "reminders.toml"
-SOURCE_ID = re.compile(r"^(SC|BG|FQ|EY|CL|RF)-\d+$")
+SOURCE_ID = re.compile(r"^(SC|BG|FQ|EY|CL|RF|RD)-\d+$")
 KIND_ORDER = ("caffeine", "hydration", "stress", "journal", "sleep", "checkin")
 
 TIME_EXAMPLE = 'a time like "7:30", "23:00" or "11pm"'
@@ -35,6 +37,16 @@ class Kind:
 
 
 @dataclass(frozen=True)
+class AbsentQuestion:
+    """One weekly "what stayed absent" question; a "no" is a pertinent negative."""
+
+    id: str
+    label: str
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ReminderRules:
     kinds: dict[str, Kind]
     wake: int  # minutes after midnight
@@ -43,6 +55,11 @@ class ReminderRules:
     wake_buttons: tuple[int, ...]
     bedtime_buttons: tuple[int, ...]
     plan: dict[str, Any]
+    absent: tuple[AbsentQuestion, ...] = ()
+    absent_texts: dict[str, str] | None = None
+
+    def absent_question(self, qid: str) -> AbsentQuestion | None:
+        return next((q for q in self.absent if q.id == qid), None)
 
     def default_minutes(self, kind: str, wake: int, bedtime: int) -> list[int]:
         """The default local times (minutes after midnight) of a kind for this wake/bedtime."""
@@ -137,7 +154,20 @@ def validate(data: dict[str, Any]) -> ReminderRules:
     taper_days = plan.get("taper_days")
     if not isinstance(taper_days, int) or not 7 <= taper_days <= 10:
         raise RulesError("plan.taper_days must be 7-10 (SC-1)")
+    cited = [k.source for k in kinds.values()] + cited_ids(" ".join(k.text for k in kinds.values()))
+    check_sources(cited, "rules/reminders.toml")
+    absent_table = data.get("absent", {})
+    absent: list[AbsentQuestion] = []
+    for i, q in enumerate(absent_table.get("question", [])):
+        where = f"absent.question[{i}]"
+        source = _text(q, "source", where)
+        if not SOURCE_ID.match(source):
+            raise RulesError(f"{where}.source {source!r} is not a medical-basis id like 'CL-3'")
+        check_sources([source], where)
+        absent.append(AbsentQuestion(_text(q, "id", where), _text(q, "label", where), source, q["text"]))
     return ReminderRules(
+        absent=tuple(absent),
+        absent_texts=_absent_texts(absent_table) if absent else {},
         kinds=kinds,
         wake=_hm(d.get("wake", "7:00"), "defaults.wake"),
         bedtime=_hm(d.get("bedtime", "23:00"), "defaults.bedtime"),
@@ -146,6 +176,14 @@ def validate(data: dict[str, Any]) -> ReminderRules:
         bedtime_buttons=tuple(_hm(v, "defaults.bedtime_buttons") for v in d.get("bedtime_buttons", [])),
         plan=plan,
     )
+
+
+def _absent_texts(table: dict) -> dict[str, str]:
+    texts = {k: _text(table, k, "absent") for k in ("intro", "offer")}
+    if not table.get("sources"):
+        raise RulesError("absent.sources must name the facts behind the intro and the offer")
+    check_sources(table["sources"], "rules/reminders.toml [absent]")
+    return texts
 
 
 @lru_cache(maxsize=1)

@@ -110,7 +110,7 @@ def test_pattern_sentence_matches_hand_computed_rates():
     assert p.enough
     assert p.sentence() == (
         "On the 9 days with more than 1 cup of coffee (your usual) you logged 2.4 twitches a day; "
-        "on the 12 other days 0.9."
+        "on the 12 other days 0.9 a day."
     )
     assert "cause" not in p.sentence()
 
@@ -163,7 +163,8 @@ def test_pdf_opens_and_names_the_period_regions_and_triage_levels():
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "26 Oct – 24 Nov 2026" in text
     assert "Eyelid" in text and "Thigh" in text
-    assert "Monitor" in text and "EY-3" in text
+    assert "Keep an eye on it" in text and "EY-3" in text  # the chat's words for the level
+    assert "(monitor)" not in text and "Monitor" not in text  # never the internal id
     assert "Zoë" in text
 
 

@@ -69,7 +69,7 @@ async def test_plan_explains_asks_times_once_and_switches_reminders_on(chat):
     await chat.send("6:30am")
     await chat.press("22:30")
     assert "Your plan has started" in chat.text
-    assert "Weekly plan check-in: Tuesdays 20:30" in chat.text
+    assert "Weekly plan check-in: Tuesdays 21:00 (next Tue 1 Dec)" in chat.text  # the evening journal time, day 7
     assert "Caffeine check-in: 7:00" in chat.text
     await chat.send("/plan")
     assert "day 1 of 28" in chat.text and "Stop the plan" in chat.labels
@@ -85,7 +85,7 @@ async def test_plan_does_not_ask_known_times_again(chat):
 
 async def test_weekly_checkin_compares_weeks_and_advises_when_worse(chat, engine, clock, sender, scheduler):
     start = clock.now()  # Tue 24 Nov, 21:30 in Berlin
-    await twitches(engine, chat, start - timedelta(days=5), 4)  # the week before the plan
+    await twitches(engine, chat, start - timedelta(days=7), 4)  # the week before the plan (the journal covers it)
     await start_plan(chat)
     await twitches(engine, chat, start + timedelta(days=2), 3)
     await run_to(scheduler, clock, start + timedelta(days=7, hours=1))

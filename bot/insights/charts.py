@@ -53,6 +53,19 @@ def summary_chart(s: Summary) -> bytes:
     step = max(1, -(-len(days) // 6))
     ax_days.set_xticks(range(0, len(days), step), [f"{d.day} {d:%b}" for d in days[::step]])
     ax_days.set_title(f"Twitches per day, {s.period.label()}")
+    if s.began_in_period and s.journal is not None:  # days before the journal: not zero, unknown
+        before = days.index(s.journal.began) if s.journal.began in days else 0
+        ax_days.axvspan(-0.5, before - 0.5, color="#eeeeee", zorder=0)
+        ax_days.text(
+            (before - 1) / 2,
+            0.5,
+            "before the journal",
+            ha="center",
+            va="center",
+            color=GREY,
+            transform=ax_days.get_xaxis_transform(),
+            fontsize=12,
+        )
     ax_days.yaxis.get_major_locator().set_params(integer=True)
 
     regions = s.regions.most_common(8)

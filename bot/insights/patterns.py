@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
+from bot.insights.words import plural, rate
+
 MIN_DAYS = 3
-
-
-def _days(n: int) -> str:
-    return f"{n} day{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -29,23 +27,25 @@ class Pattern:
     def sentence(self) -> str:
         if not self.enough:
             return (
-                f"{self.factor[0].upper()}{self.factor[1:]}: not enough data yet ({_days(self.with_days)} with it, "
-                f"{_days(self.without_days)} without; I need at least {MIN_DAYS} of each)."
+                f"{self.factor[0].upper()}{self.factor[1:]}: not enough data yet "
+                f"({plural(self.with_days, 'day')} with it, "
+                f"{plural(self.without_days, 'day')} without; I need at least {MIN_DAYS} of each)."
             )
         return (
-            f"On the {self.with_days} days with {self.factor} you logged {self.with_rate:.1f} twitches a day; "
-            f"on the {self.without_days} other days {self.without_rate:.1f}.{self.caveat}"
+            f"On the {self.with_days} days with {self.factor} you logged "
+            f"{rate(self.with_rate).replace(' a day', ' twitches a day')}; "
+            f"on the {self.without_days} other days {rate(self.without_rate)}.{self.caveat}"
         )
 
 
 def compare(
     factor: str, days_with: list[date], days_without: list[date], per_day: dict[date, int], caveat: str = ""
 ) -> Pattern:
-    def rate(days: list[date]) -> float | None:
+    def per(days: list[date]) -> float | None:
         return sum(per_day.get(d, 0) for d in days) / len(days) if days else None
 
     enough = len(days_with) >= MIN_DAYS and len(days_without) >= MIN_DAYS
-    return Pattern(factor, len(days_with), rate(days_with), len(days_without), rate(days_without), enough, caveat)
+    return Pattern(factor, len(days_with), per(days_with), len(days_without), per(days_without), enough, caveat)
 
 
 def find_patterns(

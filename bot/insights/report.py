@@ -10,25 +10,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.insights.patterns import Pattern
 from bot.insights.stats import Summary
-from bot.insights.text import timeline_lines
+from bot.insights.text import compare_words, count_line, marks_line, timeline_lines
+from bot.insights.words import plural
 from bot.wording import duration_words
 from rules.sources import Numbering, load_facts
 from rules.vocabulary import load_vocabulary
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")
 
-LEVEL_WORDS = {
-    "emergency": "Emergency",
-    "immediate": "Immediate evaluation",
-    "urgent": "Urgent",
-    "prompt": "See a doctor promptly",
-    "see_doctor": "Book an appointment",
-    "monitor": "Monitor",
-    "self_care": "Self-care",
-}
+KEEP_WITH_HEADING_MM = 22  # a heading needs room for itself and at least two lines below it
+NOTHING = "Nothing logged in this period."
 
 
 @dataclass
@@ -37,10 +32,20 @@ class ReportData:
     summary: Summary
     patterns: list[Pattern]
     generated: datetime  # local
-    summary_png: bytes
-    timeline_png: bytes
+    summary_png: bytes | None  # None when there is nothing to draw
+    timeline_png: bytes | None
     triage: list[dict] = field(default_factory=list)  # export shape: {at, level, reasons: [{source, text}]}
     plan: dict | None = None  # {"status", "started", "checkin_days"}
+    absent: list[str] = field(default_factory=list)  # "New weakness: asked 4 times, never present (...)"
+    appointment: Any = None  # handlers.appointment.AppointmentPage: the first page, when prepared
+
+
+def level_words(level: str | None) -> str:
+    """The same words the chat uses for a triage level (rules/triage.toml), never the internal id."""
+    from rules.triage import load_triage_rules
+
+    levels = load_triage_rules().levels
+    return levels[level].words if level in levels else "Result"
 
 
 def clean(text: str) -> str:
@@ -51,6 +56,12 @@ def _font_path() -> str:
     import matplotlib
 
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+
+
+def _png_height_mm(png: bytes, width_mm: float) -> float:
+    # PNG header: width and height are big-endian 32-bit at bytes 16..24
+    w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return width_mm * h / w
 
 
 def build_pdf(d: ReportData) -> bytes:
@@ -66,27 +77,42 @@ def build_pdf(d: ReportData) -> bytes:
     pdf.add_page()
     width = pdf.epw
 
-    def heading(text: str) -> None:
+    def room_for(mm: float) -> None:
+        """Start a new page unless `mm` more fit on this one (keeps a heading with its content)."""
+        if pdf.get_y() + mm > pdf.page_break_trigger:
+            pdf.add_page()
+
+    def heading(text: str, keep_mm: float = KEEP_WITH_HEADING_MM) -> None:
+        room_for(2 + 8 + keep_mm)
         pdf.ln(2)
         pdf.set_font("DejaVu", "B", 13)
         pdf.cell(0, 8, clean(text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 10)
 
     def para(text: str) -> None:
-        pdf.multi_cell(width, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, clean(text), align="L", new_x="LMARGIN", new_y="NEXT")
+
+    def image(png: bytes, w: float, x: float) -> None:
+        pdf.image(io.BytesIO(png), w=w, x=x)
+
+    title = f"Twitch journal: {d.name}" if d.name else "Twitch journal"
+    if d.appointment is not None:
+        _appointment_page(pdf, d, title, heading, para)
+        pdf.add_page()
 
     pdf.set_font("DejaVu", "B", 17)
-    title = f"Twitch journal: {d.name}" if d.name else "Twitch journal"
     pdf.cell(0, 10, clean(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     para(
-        f"Period: {s.period.label()} ({s.period.days} days). Made {d.generated:%d %b %Y %H:%M} "
+        f"Period: {s.period.label()} ({plural(s.period.days, 'day')}). Made {d.generated:%d %b %Y %H:%M} "
         f"({d.generated.tzname()}). Kept by the person with the Flicker app; self-reported, not a diagnosis."
     )
 
     heading("At a glance")
-    rate = f"{s.count} twitches logged, {s.per_day_rate:.1f} a day; previous {s.period.days} days: {s.previous_count}."
-    para(rate)
+    compare = compare_words(s)
+    para(count_line(s, "the").replace(", ", " logged, ", 1) + (f"; {compare}" if compare else "") + ".")
+    if quiet := marks_line(s):
+        para(quiet.replace("You marked", "Marked").replace("today", "today' by the person").replace('"', "'"))
     if s.regions:
         para(
             "Where: "
@@ -113,25 +139,46 @@ def build_pdf(d: ReportData) -> bytes:
                 for r in t.get("reasons", [])
             )
             action = f" {t['action']}" if t.get("action") else ""
-            para(
-                f"{t.get('at', '')[:16].replace('T', ' ')}: {LEVEL_WORDS.get(t.get('level'), t.get('level'))}"
-                f" ({t.get('level')}).{action} Why: {reasons}"
-            )
+            why = f" Why: {reasons}" if reasons else ""
+            para(f"{t.get('at', '')[:16].replace('T', ' ')}: {level_words(t.get('level'))}.{action}{why}")
             for m in t.get("mismatches", []):
                 para(f"  {m}")
         facts = load_facts()
-        heading("Sources of the triage results")
-        for n, fid in enumerate(refs.ids, 1):
-            f = facts.get(fid)
-            para(f"[{n}] {fid} {f.title}: {f.text} (Source: {f.origin}.)" if f else f"[{n}] {fid}")
+        if refs.ids:
+            heading("Sources of the triage results")
+            for n, fid in enumerate(refs.ids, 1):
+                f = facts.get(fid)
+                para(f"[{n}] {fid} {f.title}: {f.text} (Source: {f.origin}.)" if f else f"[{n}] {fid}")
     else:
         para("No triage questionnaire answered yet.")
 
-    pdf.image(io.BytesIO(d.summary_png), w=width * 0.72, x=pdf.l_margin + width * 0.14)
-    heading("Body areas over time")
-    pdf.image(io.BytesIO(d.timeline_png), w=width)
-    for line in timeline_lines(s)[1:]:
-        para(line.strip())
+    if s.count and d.summary_png:
+        # as large as 72% of the width, shrunk (down to 50%) to stay on this page when that is enough
+        ratio = _png_height_mm(d.summary_png, 1)
+        free = pdf.page_break_trigger - pdf.get_y() - 2 - 8 - 1
+        chart_w = min(width * 0.72, free / ratio)
+        if chart_w < width * 0.5:
+            chart_w = width * 0.72
+        heading("Twitches per day, where, and time of day", chart_w * ratio)
+        image(d.summary_png, chart_w, pdf.l_margin + (width - chart_w) / 2)
+    else:
+        heading("Twitches per day")
+        para(NOTHING)
+
+    lines = [line.strip() for line in timeline_lines(s)[1:]]
+    if s.groups_by_week and d.timeline_png:
+        heading("Body areas over time", _png_height_mm(d.timeline_png, width))
+        image(d.timeline_png, width, pdf.l_margin)
+        for line in lines:
+            para(line)
+    else:
+        heading("Body areas over time")
+        para(NOTHING)
+
+    if d.absent:
+        heading("What stayed absent (weekly questions)")
+        for line in d.absent:
+            para(line)
 
     if d.patterns:
         heading("Patterns (days compared; not causes)")
@@ -140,14 +187,15 @@ def build_pdf(d: ReportData) -> bytes:
 
     heading("Self-care plan")
     if d.plan:
-        para(
-            f"Plan {d.plan.get('status', 'unknown')}, started {d.plan.get('started', '?')}; "
-            f"daily check-ins answered on {d.plan.get('checkin_days', 0)} days."
-        )
+        days = int(d.plan.get("checkin_days", 0) or 0)
+        status = {"active": "under way", "stopped": "stopped", "done": "completed"}.get(d.plan.get("status"), "")
+        para(f"Plan {status}, started {d.plan.get('started', '?')}; daily check-ins answered on {plural(days, 'day')}.")
     else:
         para("No self-care plan started.")
 
     heading("Twitches (newest first)")
+    if not s.twitches:
+        para(NOTHING)
     for e in sorted(s.twitches, key=lambda e: e.occurred_at, reverse=True)[:60]:
         when = e.local_time.strftime("%d %b %H:%M")
         side = f"{e.side} " if e.side else ""
@@ -172,3 +220,25 @@ def build_pdf(d: ReportData) -> bytes:
     else:
         para("No notes in this period.")
     return bytes(pdf.output())
+
+
+def _appointment_page(pdf, d: ReportData, title: str, heading, para) -> None:
+    """Page 1 when the person prepared with /appointment: their words, then the journal's facts."""
+    a = d.appointment
+    pdf.set_font("DejaVu", "B", 17)
+    pdf.cell(
+        0,
+        10,
+        clean(f"For the appointment: {d.name}" if d.name else "For the appointment"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("DejaVu", "", 10)
+    para(f"Made {d.generated:%d %b %Y}. Self-reported with the Flicker app; not a diagnosis. Details follow.")
+    heading("In the person's words")
+    for label, text in (("Main worry", a.worry), ("What changed", a.changed), ("Questions", a.questions)):
+        para(f"{label}: {text or '(not answered)'}")
+    for head, lines in a.facts:
+        heading(head)
+        for line in lines:
+            para(line)

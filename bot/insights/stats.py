@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import mean
 
+from bot.insights.days import OFF, JournalDays
 from bot.store import Entry
 from rules.vocabulary import load_vocabulary
 
@@ -67,18 +68,50 @@ class Summary:
     rated: int = 0
     previous_count: int = 0
     groups_by_week: dict[date, set[str]] = field(default_factory=dict)
+    journal: JournalDays | None = None  # None: the journal covers every day (unit tests, old data)
 
     @property
     def count(self) -> int:
         return len(self.twitches)
 
     @property
-    def per_day_rate(self) -> float:
-        return self.count / self.period.days
+    def counted_days(self) -> list[date]:
+        """Days a rate counts: those of the period since the journal began, minus days off logging."""
+        if self.journal is None:
+            return self.period.dates()
+        return self.journal.counted(self.period.first, self.period.last)
+
+    @property
+    def counted_count(self) -> int:
+        days = set(self.counted_days)
+        return sum(n for d, n in self.per_day.items() if d in days)
+
+    @property
+    def per_day_rate(self) -> float | None:
+        days = self.counted_days
+        return self.counted_count / len(days) if days else None
+
+    @property
+    def began_in_period(self) -> bool:
+        return self.journal is not None and self.journal.began > self.period.first
+
+    @property
+    def comparable(self) -> bool:
+        """Only compare with the period before when the journal covers all of it."""
+        return self.journal is None or self.journal.covers(self.period.previous().first)
+
+    def marked(self, mark: str) -> list[date]:
+        return [] if self.journal is None else self.journal.marked(self.period.first, self.period.last, mark)
+
+    @property
+    def off_days(self) -> list[date]:
+        return self.marked(OFF)
 
     @property
     def trend(self) -> str:
         """'more', 'fewer' or 'about the same' twitches than the period before, or 'no data before'."""
+        if not self.comparable:
+            return "no data before"
         before = self.previous_count
         if before == 0:
             return "no data before" if self.count == 0 else "more"
@@ -98,13 +131,14 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def summarize(entries: list[Entry], period: Period) -> Summary:
-    """Summarise entries of `period`; entries of the previous period of the same length set the trend."""
+def summarize(entries: list[Entry], period: Period, journal: JournalDays | None = None) -> Summary:
+    """Summarise entries of `period`; entries of the previous period of the same length set the trend
+    (only when `journal` covers that whole period)."""
     previous = period.previous()
     twitches = [e for e in entries if e.kind == "twitch" and entry_day(e) in period]
     notes = [e for e in entries if e.kind == "note" and entry_day(e) in period]
     per_day = dict.fromkeys(period.dates(), 0)
-    s = Summary(period, sorted(twitches, key=lambda e: e.occurred_at), notes, per_day)
+    s = Summary(period, sorted(twitches, key=lambda e: e.occurred_at), notes, per_day, journal=journal)
     s.previous_count = sum(1 for e in entries if e.kind == "twitch" and entry_day(e) in previous)
     vocab = load_vocabulary()
     durations, strengths = [], []

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from bot.insights.patterns import Pattern
 from bot.insights.stats import PARTS_OF_DAY, Summary
+from bot.insights.words import day_words, plural, rate
 from bot.wording import duration_words
 from rules.vocabulary import load_vocabulary
 
 GROUP_ORDER = ("face", "arms", "trunk", "legs")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def regions_line(s: Summary) -> str:
@@ -45,25 +42,58 @@ def timeline_lines(s: Summary) -> list[str]:
     return [f"Body areas over time:{note}", *lines]
 
 
-def summary_text(s: Summary, patterns: list[Pattern]) -> str:
+def counting_words(s: Summary, whose: str = "your") -> str:
+    """How the rate was counted, said plainly: "over the 7 days since your journal began (Wed 18 Nov)"."""
+    days = s.counted_days
+    off = s.off_days
+    text = ""
+    if s.began_in_period and s.journal is not None:
+        text = f"over the {plural(len(days), 'day')} since {whose} journal began ({day_words(s.journal.began)})"
+    elif off:
+        text = f"over {plural(len(days), 'day')}"
+    if off:
+        text += f", leaving out {plural(len(off), 'day')} off logging"
+    return text
+
+
+def count_line(s: Summary, whose: str = "your") -> str:
+    """ "20 twitches, 2.9 a day over the 7 days since your journal began (Wed 18 Nov)"."""
+    counting = counting_words(s, whose)
+    return f"{plural(s.count, 'twitch')}, {rate(s.per_day_rate)}" + (f" {counting}" if counting else "")
+
+
+def compare_words(s: Summary) -> str:
+    """The comparison with the period before, only when the journal covers all of it."""
+    days = s.period.days
+    if not s.comparable:
+        return ""
+    if s.previous_count == 0:
+        return f"none logged in the {days} days before"
+    trend = {"more": "more than", "fewer": "fewer than", "about the same": "about the same as"}[s.trend]
+    return f"{trend} the {days} days before ({s.previous_count})"
+
+
+def marks_line(s: Summary) -> str | None:
+    quiet = s.marked("none")
+    if not quiet:
+        return None
+    return f'You marked {plural(len(quiet), "day")} "no twitches today" (a quiet day, not a day without logging).'
+
+
+def summary_text(s: Summary, patterns: list[Pattern], absent: list[str] | None = None) -> str:
     vocab = load_vocabulary()
     days = s.period.days
     head = f"Your last {days} days ({s.period.label()}): "
+    absent_block = ["What stayed absent (your weekly answers):", *(f"  {line}" for line in absent)] if absent else []
     if s.count == 0:
-        before = f" (the {days} days before: {s.previous_count})" if s.previous_count else ""
-        lines = [head + f"no twitches logged{before}." + (f" {_plural(len(s.notes), 'note')}." if s.notes else "")]
+        before = f" (the {days} days before: {s.previous_count})" if s.previous_count and s.comparable else ""
+        lines = [head + f"no twitches logged{before}." + (f" {plural(len(s.notes), 'note')}." if s.notes else "")]
+        if s.began_in_period and s.journal is not None:
+            lines.append(f"Your journal began on {day_words(s.journal.began)}.")
+        lines += [x for x in (marks_line(s),) if x] + absent_block
         return "\n".join(lines + ["Describe a twitch in one line whenever one happens; the summary fills in."])
-    trend = {
-        "more": "more than",
-        "fewer": "fewer than",
-        "about the same": "about the same as",
-    }.get(s.trend)
-    compare = f"; {trend} the {days} days before ({s.previous_count})" if trend else ""
-    if s.previous_count == 0:
-        compare = f"; none logged in the {days} days before"
-    lines = [
-        head + f"{_plural(s.count, 'twitch').replace('twitchs', 'twitches')}, {s.per_day_rate:.1f} a day{compare}."
-    ]
+    compare = compare_words(s)
+    lines = [head + count_line(s) + (f"; {compare}" if compare else "") + "."]
     lines.append(regions_line(s))
     if s.triggers:
         noted = ", ".join(f"{vocab.trigger_label(t).lower()} {n}" for t, n in s.triggers.most_common(5))
@@ -79,10 +109,13 @@ def summary_text(s: Summary, patterns: list[Pattern]) -> str:
         lines.append(f"Average strength: {s.avg_intensity:.1f} of 5 ({s.rated} rated).")
     busiest = max(s.per_day, key=lambda d: s.per_day[d])
     lines.append(f"Busiest day: {busiest:%a} {busiest.day} {busiest:%b} ({s.per_day[busiest]}).")
+    if quiet := marks_line(s):
+        lines.append(quiet)
     lines += timeline_lines(s)
+    lines += absent_block
     if patterns:
         lines.append("Patterns (days compared, not causes):")
         lines += [f"- {p.sentence()}" for p in patterns]
     if s.notes:
-        lines.append(f"You also wrote {_plural(len(s.notes), 'note')}; /report includes them.")
+        lines.append(f"You also wrote {plural(len(s.notes), 'note')}; /report includes them.")
     return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""When one-off and weekly check-ins come: at the person's evening reminder time, never inside
+quiet hours, and never before the plan's day 7 (a split of handlers/reminders.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.reminders import ReminderSettings, get_settings, in_quiet, next_fire
+from bot.store import Store, User, from_ts, to_ts
+from handlers.base import Context
+from rules.reminders import load_reminder_rules
+
+
+def outside_quiet(minute: int, settings: ReminderSettings) -> int:
+    """`minute`, or half an hour before quiet hours begin when it falls inside them."""
+    if in_quiet(minute, settings.quiet_start, settings.quiet_end):
+        return (settings.quiet_start - 30) % 1440
+    return minute
+
+
+async def evening_minute(store: Store, user_id: int, settings: ReminderSettings | None = None) -> int:
+    """The person's evening reminder time (their evening journal reminder, else its default from
+    their bedtime), never inside quiet hours."""
+    settings = settings or await get_settings(store, user_id)
+    row = await store.fetchone(
+        "SELECT minute FROM reminders WHERE user_id = ? AND kind = 'journal' AND once = 0 ORDER BY slot LIMIT 1",
+        (user_id,),
+    )
+    if row is not None:
+        minute = row[0]
+    else:
+        rules = load_reminder_rules()
+        wake = settings.wake if settings.wake is not None else rules.wake
+        bed = settings.bedtime if settings.bedtime is not None else rules.bedtime
+        minute = rules.default_minutes("journal", wake, bed)[0]
+    return outside_quiet(minute, settings)
+
+
+async def followup_at(ctx: Context, days: int = 7) -> datetime:
+    """When a follow-up `days` from now should come: that day, at the person's evening reminder time."""
+    minute = await evening_minute(ctx.store, ctx.user.id)
+    day = ctx.local_now().date() + timedelta(days=days)
+    local = datetime.combine(day, datetime.min.time(), ctx.tz) + timedelta(minutes=minute)
+    return local.astimezone(ctx.now.tzinfo)
+
+
+async def schedule_followup(ctx: Context, kind: str = "triage", days: int = 7) -> datetime:
+    """A one-off check-in (e.g. a triage follow-up) at a sensible local hour; /reminders lists it."""
+    due = await followup_at(ctx, days)
+    local = due.astimezone(ctx.tz)
+    minute = local.hour * 60 + local.minute
+    await ctx.store.write(
+        lambda conn: conn.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, once, next_due) VALUES (?, ?, 0, ?, 1, 1, ?)",
+            (ctx.user.id, kind, minute, to_ts(due)),
+        )
+    )
+    return due
+
+
+async def pending_followups(store: Store, user_id: int) -> list[tuple[str, int]]:
+    """One-off check-ins still to come (kind, due), e.g. the one-week triage follow-up."""
+    rows = await store.fetchall(
+        "SELECT kind, next_due FROM reminders WHERE user_id = ? AND once = 1 AND enabled = 1 "
+        "AND next_due IS NOT NULL AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0) "
+        "ORDER BY next_due",
+        (user_id, user_id),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+FOLLOWUP_LABELS = {"triage": "Triage follow-up"}
+
+
+async def first_checkin(store: Store, user: User) -> datetime | None:
+    """When the plan's next weekly check-in comes: never before day 7 of the plan."""
+    plan = await store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (user.id,))
+    rem = await store.fetchone(
+        "SELECT minute, weekday, next_due FROM reminders WHERE user_id = ? AND kind = 'checkin' AND once = 0 "
+        "AND enabled = 1 AND next_due IS NOT NULL",
+        (user.id,),
+    )
+    if plan is None or plan[1] != "active" or rem is None:
+        return None
+    day7 = from_ts(plan[0]).astimezone(user.tz).date() + timedelta(days=7)
+    earliest = datetime.combine(day7, datetime.min.time(), user.tz)
+    if from_ts(rem[2]) >= earliest:
+        return from_ts(rem[2])
+    return next_fire(rem[0], rem[1], user.timezone, earliest - timedelta(seconds=1))
+
+
+def muted_by_quiet(rems, settings: ReminderSettings) -> list:
+    """Enabled reminders that quiet hours would silence."""
+    return [r for r in rems if r.enabled and in_quiet(r.minute, settings.quiet_start, settings.quiet_end)]
