@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import Choice, Reply
-from bot.store import to_ts
 from handlers.base import Command, Context, expired
 from handlers.format import twitch_summary
 from handlers.triage_evidence import Item, journal_evidence, on_entry_saved
@@ -325,20 +324,12 @@ def _hint(text: str, example: str) -> str:
 
 
 async def _remind_in_a_week(ctx: Context) -> list[Reply]:
-    due = to_ts(ctx.now + timedelta(days=7))
-    local = ctx.local_now()
-    minute = local.hour * 60 + local.minute
-    await ctx.store.write(
-        lambda conn: conn.execute(
-            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, once, next_due) "
-            "VALUES (?, 'triage', 0, ?, 1, 1, ?)",
-            (ctx.user.id, minute, due),
-        )
-    )
-    when = (ctx.now + timedelta(days=7)).astimezone(ctx.tz)
+    from handlers.reminder_times import schedule_followup
+
+    when = (await schedule_followup(ctx, "triage", 7)).astimezone(ctx.tz)
     return [
         Reply(
-            f"I'll check in on {when:%A} {when.day} {when:%b} around {when:%H:%M}. "
+            f"I'll check in on {when:%A} {when.day} {when:%b} at {when:%H:%M}, your evening reminder time. "
             "Keep logging in the meantime; that makes the check-in more useful."
         )
     ]

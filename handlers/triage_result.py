@@ -141,7 +141,10 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
         number, choices = await enter_after_emergency(ctx)
         text = f"Call {number} now.\n\n" + result_text(r, mismatches)
         return [Reply(text, choices + (sources,))]
-    return [Reply(result_text(r, mismatches), (sources,)), *next_steps(r.level, answers)]
+    from handlers.reassurance import after_triage
+
+    guarded = await after_triage(ctx, answers, r.level)
+    return [Reply(result_text(r, mismatches), (sources,)), *(guarded or next_steps(r.level, answers))]
 
 
 # ---- what is kept -------------------------------------------------------------------------------
