@@ -103,6 +103,31 @@ async def _plan(ctx: Context) -> dict | None:
     return {"status": row[1], "started": f"{from_ts(row[0]).astimezone(ctx.tz):%d %b %Y}", "checkin_days": days[0]}
 
 
+SAFETY_WORDS = {
+    "emergency": "emergency advice given (call the emergency number)",
+    "crisis": "crisis support offered",
+    "urgent_gp": "advised an urgent GP visit",
+    "pregnancy": "advised to contact the midwife or maternity unit",
+    "red_flag": "advised to see a doctor",
+}
+
+
+def safety_lines(hits: list[dict], period) -> list[str]:
+    """The safety screen's hits in the report's period, in plain words (never the person's words)."""
+    from datetime import datetime
+
+    lines = []
+    for h in hits:
+        at = datetime.fromisoformat(h["at"])
+        if not period.first <= at.date() <= period.last:
+            continue
+        if h["category"] not in SAFETY_WORDS:
+            continue  # gentle questions asked by the second opinion are not findings
+        what = f": {h['what']}" if h.get("what") else ""
+        lines.append(f"{at:%a %d %b %H:%M}, {SAFETY_WORDS[h['category']]}{what}")
+    return lines
+
+
 async def report(ctx: Context) -> list[Reply]:
     """Get a PDF report to bring to your doctor, e.g. /report 90d"""
     days = parse_days(ctx.args, 30)
@@ -115,6 +140,8 @@ async def report(ctx: Context) -> list[Reply]:
     plan = await _plan(ctx)
     absent = absent_lines(await _absent(ctx, s))
     front = await appointment_page(ctx)
+    safety_section = ctx.engine.registry.export.get("safety")
+    safety = safety_lines(await safety_section(ctx.store, ctx.user) if safety_section else [], s.period)
 
     def render() -> bytes:
         return build_pdf(
@@ -129,6 +156,7 @@ async def report(ctx: Context) -> list[Reply]:
                 plan=plan,
                 absent=absent,
                 appointment=front,
+                safety=safety,
             )
         )
 

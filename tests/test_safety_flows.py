@@ -382,3 +382,16 @@ def test_the_second_opinion_reads_the_model_like_scikit_learn_did():
     assert calm["crisis"] < model.thresholds["crisis"] and calm["emergency"] < model.thresholds["emergency"]
     worried = model.scores("i have been looking up how many pills it would take")
     assert worried["crisis"] >= model.thresholds["crisis"]
+
+
+async def test_the_report_lists_the_warning_signs_of_its_period_without_the_words(chat):
+    import io
+
+    from pypdf import PdfReader
+
+    await chat.send("my right hand looks thinner than the left, says Gertrude")
+    await chat.send("/report")
+    pdf = next(r.attachment for r in chat.last if r.attachment and r.attachment.name.endswith(".pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Warning signs noticed in messages" in text
+    assert "advised to see a doctor" in text and "Gertrude" not in text

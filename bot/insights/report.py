@@ -38,6 +38,7 @@ class ReportData:
     plan: dict | None = None  # {"status", "started", "checkin_days"}
     absent: list[str] = field(default_factory=list)  # "New weakness: asked 4 times, never present (...)"
     appointment: Any = None  # handlers.appointment.AppointmentPage: the first page, when prepared
+    safety: list[str] = field(default_factory=list)  # "Tue 24 Nov 21:30: emergency advice given (...)"
 
 
 def level_words(level: str | None) -> str:
@@ -174,6 +175,15 @@ def build_pdf(d: ReportData) -> bytes:
     else:
         heading("Body areas over time")
         para(NOTHING)
+
+    if d.safety:
+        heading("Warning signs noticed in messages")
+        para(
+            "Flicker reads every message for signs that need a doctor or emergency help, and says so at once. "
+            "These were noticed in this period (the words stay in the journal, not here):"
+        )
+        for line in d.safety:
+            para("- " + line)
 
     if d.absent:
         heading("What stayed absent (weekly questions)")
