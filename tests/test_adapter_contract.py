@@ -1,0 +1,142 @@
+"""The adapter contract: the same conversation through the console, the Telegram fake and the
+Discord fake, checked from the person's side, and then compared across the three.
+
+The conversation: a one-line twitch log, a note, a triage questionnaire answered by buttons
+only, daily reminders switched on, a reminder that arrives with Snooze (pressed), /export with
+a JSON attachment, and an unknown command. Separately, an emergency as a first message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.driver import Step
+from tests.support.harness import PLATFORMS, START, open_harness
+
+MAX_TRIAGE_STEPS = 15
+# The answer a person with a mild, recent, single twitch picks, most specific first. Matching
+# on the meaning of the label, not the question, keeps this working when the wording changes.
+CALM_ANSWERS = (r"^no\b", r"^less than\b", r"^one\b", r"^only\b", r"^not yet\b", r"^never\b", r"^none\b")
+# Well after the bot is set up at about 21:40 Berlin, and past the 22:15 sleep wind-down.
+REMINDERS_UNTIL = START + timedelta(hours=1, minutes=50)
+
+
+def calm_answer(labels: tuple[str, ...]) -> str | None:
+    for pattern in CALM_ANSWERS:
+        for label in labels:
+            if re.search(pattern, label, re.IGNORECASE):
+                return label
+    return None
+
+
+def where(step: Step, platform: str) -> str:
+    return f"on {platform}, after {step.did!r} the person saw {list(step.texts)} with buttons {list(step.buttons)}"
+
+
+async def have_the_conversation(driver) -> list[Step]:
+    """Run the conversation, asserting what the person must see at each step; return every step."""
+    p = driver.platform
+
+    logged = await driver.send("left calf 30s after the gym")
+    assert "Saved #1" in logged.text and "left calf twitch, 30 s" in logged.text, where(logged, p)
+
+    noted = await driver.send("/note slept badly, stressed")
+    assert "Noted as #2" in noted.text, where(noted, p)
+
+    step = await driver.send("/triage")
+    assert step.buttons, where(step, p)
+    for _ in range(MAX_TRIAGE_STEPS):
+        answer = calm_answer(step.buttons)
+        if answer is None:
+            break
+        step = await driver.press(answer)
+    else:
+        raise AssertionError(f"triage did not finish within {MAX_TRIAGE_STEPS} presses; " + where(step, p))
+    assert "not a diagnosis" in step.text and "Result" in step.text, where(step, p)
+
+    step = await driver.send("/reminders")
+    step = await driver.press("Switch on")
+    step = await driver.press("7:00")
+    step = await driver.press("23:00")
+    assert "reminders are on" in step.text, where(step, p)
+
+    arrived = await driver.fire_reminders(REMINDERS_UNTIL)
+    assert arrived.texts, f"on {p}, no reminder arrived by {REMINDERS_UNTIL}"
+    assert any(b.lower().startswith("snooze") for b in arrived.buttons), where(arrived, p)
+    snoozed = await driver.press("Snooze")
+    assert "Snoozed" in snoozed.text, where(snoozed, p)
+
+    exported = await driver.send("/export")
+    documents = [json.loads(f.data) for f in exported.files if f.data.lstrip().startswith(b"{")]
+    assert len(documents) == 1, f"on {p}, /export sent {[(f.name, f.data[:40]) for f in exported.files]}"
+    json_names = [f.name for f in exported.files if f.data.lstrip().startswith(b"{")]
+    assert json_names[0] is None or json_names[0].endswith(".json"), json_names  # None: the fake can't tell
+    entries = documents[0]["entries"]
+    assert [(e["id"], e["kind"]) for e in entries] == [(1, "twitch"), (2, "note")], entries
+    assert (entries[0]["region"], entries[0]["side"], entries[0]["duration_s"]) == ("calf", "left", 30)
+    assert entries[1]["text"] == "slept badly, stressed"
+
+    unknown = await driver.send("/frobnicate")
+    assert "/frobnicate" in unknown.text and "/help" in unknown.text, where(unknown, p)
+    return driver.steps
+
+
+@pytest.fixture(scope="module")
+def transcripts() -> dict[str, list[Step]]:
+    """The conversation as seen on each platform, kept for the cross-check at the end."""
+    return {}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_the_conversation_reads_right(platform: str, tmp_path: Path, transcripts) -> None:
+    async with open_harness(platform, tmp_path) as h:
+        person = await h.person(0)
+        transcripts[platform] = await have_the_conversation(person)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_button_press_shows_the_answer_picked(platform: str, tmp_path: Path) -> None:
+    """Where choices are buttons, the question is edited to show the answer; the console echoes the typing."""
+    async with open_harness(platform, tmp_path) as h:
+        person = await h.person(0)
+        await person.send("/log")
+        pressed = await person.press("Calf")
+        assert "Which side" in pressed.text, pressed
+        if platform != "console":
+            assert any(m.rstrip().endswith("✓ Calf") for m in pressed.marked), pressed.marked
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_an_emergency_as_a_first_message_is_answered_first(platform: str, tmp_path: Path) -> None:
+    async with open_harness(platform, tmp_path) as h:
+        person = await h.person(1)
+        step = await person.send("my face is drooping on one side and I can't lift my arm")
+        assert step.texts and step.texts[0].startswith("Please call"), where(step, platform)
+        assert "Hi, I'm Flicker" not in step.text and "Which side" not in step.text, where(step, platform)
+
+
+def comparable(step: Step) -> tuple[str, str, tuple[str, ...]]:
+    return step.did, step.flat, step.buttons
+
+
+async def test_the_same_conversation_reads_the_same_everywhere(tmp_path: Path, transcripts) -> None:
+    for platform in PLATFORMS:  # run alone (-k), it has the conversations itself
+        if platform not in transcripts:
+            async with open_harness(platform, tmp_path / platform) as h:
+                transcripts[platform] = await have_the_conversation(await h.person(0))
+    reference = [comparable(s) for s in transcripts["console"]]
+    differences = []
+    for platform in PLATFORMS[1:]:
+        seen = [comparable(s) for s in transcripts[platform]]
+        assert [s[0] for s in seen] == [s[0] for s in reference], f"{platform} took other steps"
+        for (did, text, buttons), (_, other_text, other_buttons) in zip(reference, seen, strict=True):
+            if text != other_text:
+                differences.append(f"{did!r}: console saw {text!r}, {platform} saw {other_text!r}")
+            if buttons != other_buttons:
+                differences.append(f"{did!r}: console offered {buttons}, {platform} offered {other_buttons}")
+    assert not differences, "\n".join(differences)
