@@ -95,7 +95,13 @@ async def _telegram(stack: AsyncExitStack, engine, store, clock, scheduler, base
     runner = TelegramRunner(engine, settings, retry_base_delay=0.01, poll_timeout=1)
     calls = EngineCalls(engine)
     await runner.start()
-    stack.push_async_callback(runner.stop)
+
+    async def stop() -> None:
+        # An update of a kind nobody handles ends the long poll at once, so stopping needn't wait it out.
+        await fake.push({"contract_suite_wake_up": {}})
+        await runner.stop()
+
+    stack.push_async_callback(stop)
 
     async def person(n: int) -> BaseDriver:
         return TelegramDriver(fake, calls, clock, scheduler, 1001 + n)
@@ -119,6 +125,11 @@ async def _discord(stack: AsyncExitStack, engine, store, clock, scheduler, base:
     patch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway"))
     settings = dataclasses.replace(base, discord_token=TOKEN)
     runner = DiscordRunner(engine, settings)
+    # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before READY; the
+    # fake sends its one guild at once, so waiting longer than a moment only slows the suite.
+    state = getattr(runner.client, "_connection", None)
+    if state is not None and hasattr(state, "guild_ready_timeout"):
+        state.guild_ready_timeout = 0.05
     calls = EngineCalls(engine)
     await asyncio.wait_for(runner.start(), 20)
     stack.push_async_callback(runner.stop)
