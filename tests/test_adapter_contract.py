@@ -1,7 +1,8 @@
 """The adapter contract: the same conversation through the console, the Telegram fake and the
 Discord fake, checked from the person's side, and then compared across the three.
 
-The conversation: a one-line twitch log, a note, a triage questionnaire answered by buttons
+The conversation: a one-line twitch log, a note full of characters that need escaping (read
+back with /journal), a triage questionnaire answered by buttons
 only, daily reminders switched on, a reminder that arrives with Snooze (pressed), /export with
 a JSON attachment, and an unknown command. Separately, an emergency as a first message.
 """
@@ -18,6 +19,8 @@ import pytest
 from tests.support.driver import Step
 from tests.support.harness import PLATFORMS, START, open_harness
 
+# Characters each platform must escape (HTML on Telegram, Markdown on Discord) to show as typed.
+NOTE = "slept badly & stressed <3 *again* _sigh_ ~ok~ | 50% > yesterday `x`"
 MAX_TRIAGE_STEPS = 15
 # The answer a person with a mild, recent, single twitch picks, most specific first. Matching
 # on the meaning of the label, not the question, keeps this working when the wording changes.
@@ -45,8 +48,10 @@ async def have_the_conversation(driver) -> list[Step]:
     logged = await driver.send("left calf 30s after the gym")
     assert "Saved #1" in logged.text and "left calf twitch, 30 s" in logged.text, where(logged, p)
 
-    noted = await driver.send("/note slept badly, stressed")
+    noted = await driver.send(f"/note {NOTE}")
     assert "Noted as #2" in noted.text, where(noted, p)
+    journal = await driver.send("/journal")
+    assert NOTE in journal.text and "left calf" in journal.text.lower(), where(journal, p)
 
     step = await driver.send("/triage")
     assert step.buttons, where(step, p)
@@ -79,7 +84,7 @@ async def have_the_conversation(driver) -> list[Step]:
     entries = documents[0]["entries"]
     assert [(e["id"], e["kind"]) for e in entries] == [(1, "twitch"), (2, "note")], entries
     assert (entries[0]["region"], entries[0]["side"], entries[0]["duration_s"]) == ("calf", "left", 30)
-    assert entries[1]["text"] == "slept badly, stressed"
+    assert entries[1]["text"] == NOTE
 
     unknown = await driver.send("/frobnicate")
     assert "/frobnicate" in unknown.text and "/help" in unknown.text, where(unknown, p)

@@ -7,7 +7,6 @@ a followup to their interaction, with discord.py's Markdown and mention escapes 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.clock import FrozenClock
@@ -16,12 +15,26 @@ from tests.fake_discord import FakeDiscord
 from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label
 
 TOKEN = "MTAxMDEwMTAxMDEw.FakeDiscordToken.ForTestsOnly_abcdefghij"
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\*_`~|>#\-\[\]()<:.!+=])")
+_MARKERS = frozenset("*_~`|")  # inline Markdown: an unescaped one formats text instead of showing
 
 
 def shown(content: str) -> str:
-    """Content as the Discord client renders it: escapes gone, mention breakers invisible."""
-    return _MARKDOWN_ESCAPE.sub(r"\1", content).replace("\u200b", "")
+    """Content as the Discord client shows it: an escaped character appears as itself, an
+    unescaped inline marker is taken as formatting (so the person doesn't see it), and the
+    zero-width space that breaks mentions is invisible."""
+    out: list[str] = []
+    i = 0
+    while i < len(content):
+        ch = content[i]
+        nxt = content[i + 1] if i + 1 < len(content) else ""
+        if ch == "\\" and nxt and not nxt.isalnum() and not nxt.isspace():
+            out.append(nxt)
+            i += 2
+            continue
+        if ch not in _MARKERS:
+            out.append(ch)
+        i += 1
+    return "".join(out).replace("\u200b", "")
 
 
 def _body(call: Any) -> dict:

@@ -4,13 +4,12 @@ message that carried them; what the person sees is every message sent to their c
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 from bot.clock import FrozenClock
 from bot.scheduler import ReminderScheduler
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, parse_html
 from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmn"
@@ -18,8 +17,9 @@ SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 
 
 def _shown(params: dict[str, Any], key: str) -> str:
+    """Text as the Telegram client shows it: in HTML mode, tags format and entities are decoded."""
     raw = str(params.get(key) or "")
-    return html.unescape(raw) if params.get("parse_mode") == "HTML" else raw
+    return parse_html(raw)[0] if params.get("parse_mode") == "HTML" else raw
 
 
 def _labels(markup: Any) -> list[str]:
