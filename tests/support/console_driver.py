@@ -91,6 +91,9 @@ class ConsoleDriver(BaseDriver):
     async def send(self, text: str) -> Step:
         return await self._type(text, f"text: {text}")
 
+    async def send_unreadable(self) -> Step:
+        return await self._type("", "nothing readable: an empty line")
+
     async def press(self, label: str) -> Step:
         chosen = pick_label(list(self._numbers), label)
         return await self._type(str(self._numbers[chosen]), f"press: {chosen}")

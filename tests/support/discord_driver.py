@@ -12,7 +12,7 @@ from typing import Any
 from bot.clock import FrozenClock
 from bot.scheduler import ReminderScheduler
 from tests.fake_discord import FakeDiscord
-from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label
+from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label, until_quiet
 
 TOKEN = "MTAxMDEwMTAxMDEw.FakeDiscordToken.ForTestsOnly_abcdefghij"
 _MARKERS = frozenset("*_~`|")  # inline Markdown: an unescaped one formats text instead of showing
@@ -85,6 +85,29 @@ class DiscordDriver(BaseDriver):
         did = f"text: {text}"
         await self.calls.settle(mark[1], did)
         return self._record(await self._collect(did, mark))
+
+    async def send_unreadable(self) -> Step:
+        self._think()
+        mark = self._mark()
+        message = self.fake.dm_message(self.user_id, "")
+        message["timestamp"] = self.clock.now().isoformat()
+        message["attachments"] = [
+            {
+                "id": "920000000000000001",
+                "filename": "twitch.jpg",
+                "size": 1024,
+                "url": "https://cdn.example/twitch.jpg",
+                "proxy_url": "https://media.example/twitch.jpg",
+                "content_type": "image/jpeg",
+            }
+        ]
+        before = len(self._sent_so_far())
+        await self.fake.dispatch("MESSAGE_CREATE", message)
+        await until_quiet(lambda: len(self._sent_so_far()), before)
+        return self._record(await self._collect("nothing readable: a picture without words", mark))
+
+    def _sent_so_far(self) -> list[Any]:
+        return [c for c in self.fake.calls if self._visible(c)]
 
     async def press(self, label: str) -> Step:
         self._think()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +28,8 @@ from tests.support.scheduling import run_to
 
 STEP_TIMEOUT_S = 10.0
 POLL_S = 0.005
+NO_ANSWER_S = 1.5  # how long to wait for an answer the adapter gives without asking the engine
+QUIET_S = 0.1  # ... and how long it must then stay quiet
 THINKING_TIME = timedelta(seconds=20)  # a person reads before answering; also keeps clear of the flood limit
 
 
@@ -62,6 +65,10 @@ class Driver(Protocol):
     async def send(self, text: str) -> Step: ...
 
     async def press(self, label: str) -> Step: ...
+
+    async def send_unreadable(self) -> Step:
+        """Send something with no text to read: a sticker, a picture without words, an empty line."""
+        ...
 
     async def fire_reminders(self, until: datetime) -> Step: ...
 
@@ -169,3 +176,20 @@ class EngineCalls:
             await asyncio.sleep(POLL_S)
         started = len(self.tasks) - since
         raise AssertionError(f"{what}: no complete answer within {within} s ({started} engine calls started)")
+
+
+async def until_quiet(
+    count: Callable[[], int], since: int, within: float = NO_ANSWER_S, quiet: float = QUIET_S
+) -> None:
+    """For answers that never reach the engine (so there is no task to wait for): wait until
+    something was sent and then nothing more for `quiet` seconds, or until `within` runs out."""
+    deadline = time.monotonic() + within
+    while True:
+        if count() > since or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(POLL_S)
+    seen, still = count(), time.monotonic()
+    while seen > since and time.monotonic() - still < quiet:
+        await asyncio.sleep(POLL_S)
+        if count() != seen:
+            seen, still = count(), time.monotonic()

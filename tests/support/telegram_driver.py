@@ -10,7 +10,7 @@ from typing import Any
 from bot.clock import FrozenClock
 from bot.scheduler import ReminderScheduler
 from tests.fake_telegram import FakeTelegram, parse_html
-from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label
+from tests.support.driver import BaseDriver, EngineCalls, File, NoSuchButton, Step, pick_label, until_quiet
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmn"
 SENDS = ("sendMessage", "sendPhoto", "sendDocument")
@@ -53,6 +53,26 @@ class TelegramDriver(BaseDriver):
         did = f"text: {text}"
         await self.calls.settle(mark[2], did)
         return self._record(await self._collect(did, mark))
+
+    async def send_unreadable(self) -> Step:
+        self._think()
+        mark = self._mark()
+        update = self.fake.text_update(self.user_id, "x")
+        message = update["message"]
+        del message["text"], message["entities"]
+        message["date"] = int(self.clock.now().timestamp())
+        message["sticker"] = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+        await self.fake.push(update)
+        await until_quiet(lambda: len(self.fake.calls), mark[0])
+        return self._record(await self._collect("nothing readable: a sticker", mark))
 
     async def press(self, label: str) -> Step:
         self._think()
