@@ -158,8 +158,11 @@ async def test_something_without_text_gets_an_answer_that_says_what_works(platfo
         assert "/help" in step.text or "e.g." in step.text or "for example" in step.text, where(step, platform)
 
 
-def comparable(step: Step) -> tuple[str, str, tuple[str, ...]]:
-    return step.did, step.flat, step.buttons
+def comparable(step: Step) -> tuple[str, str, tuple[str, ...], list]:
+    """What the person saw in one step, minus platform rendering: the text with whitespace
+    collapsed (message splits differ), the button labels, and any exported journal entries."""
+    entries = [json.loads(f.data)["entries"] for f in step.files if f.data.lstrip().startswith(b"{")]
+    return step.did, step.flat, step.buttons, entries
 
 
 async def test_the_same_conversation_reads_the_same_everywhere(tmp_path: Path, transcripts) -> None:
@@ -172,9 +175,13 @@ async def test_the_same_conversation_reads_the_same_everywhere(tmp_path: Path, t
     for platform in PLATFORMS[1:]:
         seen = [comparable(s) for s in transcripts[platform]]
         assert [s[0] for s in seen] == [s[0] for s in reference], f"{platform} took other steps"
-        for (did, text, buttons), (_, other_text, other_buttons) in zip(reference, seen, strict=True):
+        for (did, text, buttons, entries), (_, other_text, other_buttons, other_entries) in zip(
+            reference, seen, strict=True
+        ):
             if text != other_text:
                 differences.append(f"{did!r}: console saw {text!r}, {platform} saw {other_text!r}")
             if buttons != other_buttons:
                 differences.append(f"{did!r}: console offered {buttons}, {platform} offered {other_buttons}")
+            if entries != other_entries:
+                differences.append(f"{did!r}: console exported {entries}, {platform} exported {other_entries}")
     assert not differences, "\n".join(differences)
