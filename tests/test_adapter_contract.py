@@ -24,6 +24,8 @@ from tests.support.harness import PLATFORMS, START, open_harness
 # Characters each platform must escape (HTML on Telegram, Markdown on Discord) to show as typed.
 NOTE = "slept badly & stressed <3 *again* _sigh_ ~ok~ | 50% > yesterday `x`"
 MAX_TRIAGE_STEPS = 15
+# The journal shows each note cut to a line: 36 make about 5,500 characters, over both platforms' limits.
+LONG_NOTES = 36
 # The answer a person with a mild, recent, single twitch picks, most specific first. Matching
 # on the meaning of the label, not the question, keeps this working when the wording changes.
 CALM_ANSWERS = (r"^no\b", r"^less than\b", r"^one\b", r"^only\b", r"^not yet\b", r"^never\b", r"^none\b")
@@ -100,7 +102,23 @@ async def say_an_emergency_first(driver: Driver) -> list[Step]:
     return [step]
 
 
-SCENARIOS = {"conversation": have_the_conversation, "emergency": say_an_emergency_first}
+async def read_a_long_journal(driver: Driver) -> list[Step]:
+    """A reply longer than one message allows (4,096 on Telegram, 2,000 on Discord) arrives whole."""
+    for i in range(LONG_NOTES):
+        await driver.send(f"/note {i:02d} " + "slept badly again, eyelid going, " * 7)
+    step = await driver.send(f"/journal {LONG_NOTES}")
+    missing = [i for i in range(LONG_NOTES) if f"Note: {i:02d} slept" not in step.flat]
+    assert not missing, f"on {driver.platform}, notes {missing} are missing from the long journal"
+    if driver.platform != "console":
+        assert len(step.texts) > 1, f"on {driver.platform}, {len(step.flat)} characters came as one message"
+    return list(driver.steps)
+
+
+SCENARIOS = {
+    "conversation": have_the_conversation,
+    "emergency": say_an_emergency_first,
+    "long reply": read_a_long_journal,
+}
 
 
 async def run_scenario(name: str, platform: str, tmp_path: Path) -> list[Step]:
@@ -122,6 +140,11 @@ async def test_the_conversation_reads_right(platform: str, tmp_path: Path, trans
 @pytest.mark.parametrize("platform", PLATFORMS)
 async def test_an_emergency_as_a_first_message_is_answered_first(platform: str, tmp_path: Path, transcripts) -> None:
     transcripts["emergency", platform] = await run_scenario("emergency", platform, tmp_path)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_long_reply_arrives_whole(platform: str, tmp_path: Path, transcripts) -> None:
+    transcripts["long reply", platform] = await run_scenario("long reply", platform, tmp_path)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
