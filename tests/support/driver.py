@@ -61,6 +61,7 @@ class Step:
 
 class Driver(Protocol):
     platform: str
+    steps: list[Step]  # every step so far, oldest first
 
     async def send(self, text: str) -> Step: ...
 
