@@ -3,10 +3,11 @@ Discord fake, checked from the person's side, and then compared across the three
 
 The conversation: a one-line twitch log, a note full of characters that need escaping (read
 back with /journal), a triage questionnaire answered by buttons only, daily reminders switched
-on, a reminder that arrives with Snooze (pressed), /export with a JSON attachment, and an
-unknown command. Separately: an emergency as a first message, progress during slow work, and
-input without text. Where a platform behaves differently today, the test says so with a strict
-xfail naming the gap, rather than a looser assertion.
+on, a reminder that arrives with Snooze (pressed), /export with a JSON attachment, an unknown
+command and a time that can't be read. Separately: an emergency as a first message, a journal
+longer than one message, progress during slow work, and input without text. Where a platform
+behaves differently today, the test says so with a strict xfail naming the gap, rather than a
+looser assertion.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ async def have_the_conversation(driver: Driver) -> list[Step]:
 
     unknown = await driver.send("/frobnicate")
     assert "/frobnicate" in unknown.text and "/help" in unknown.text, where(unknown, p)
+    bad = await driver.send("/wake 25:00")  # names what was wrong and shows what works
+    assert "25:00" in bad.text and re.search(r"/wake \d{1,2}:\d\d", bad.text), where(bad, p)
     return list(driver.steps)
 
 
