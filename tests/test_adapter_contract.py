@@ -172,7 +172,11 @@ def known_gap(platform: str, reason: str):
 
 @pytest.mark.parametrize(
     "platform",
-    known_gap("discord", "the Discord adapter passes no on_progress to Engine.handle, so progress lines are dropped"),
+    known_gap(
+        "discord",
+        "the Discord adapter passes no on_progress to Engine.handle: progress lines are never sent (a slash"
+        " command shows only Discord's own 'thinking...' state; a command typed in a DM shows nothing)",
+    ),
 )
 async def test_slow_work_shows_progress_and_the_chart_arrives(platform: str, tmp_path: Path) -> None:
     async with open_harness(platform, tmp_path) as h:
