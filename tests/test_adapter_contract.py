@@ -152,7 +152,7 @@ async def test_a_long_reply_arrives_whole(platform: str, tmp_path: Path, transcr
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 async def test_a_button_press_shows_the_answer_picked(platform: str, tmp_path: Path) -> None:
-    """Where choices are buttons, the question is edited to show the answer; the console echoes the typing."""
+    """Where choices are buttons, the question is edited to show the answer (at the console, the typed number stays)."""
     async with open_harness(platform, tmp_path) as h:
         person = await h.person(0)
         await person.send("/log")
