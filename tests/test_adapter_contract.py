@@ -24,12 +24,23 @@ from tests.support.harness import PLATFORMS, START, open_harness
 
 # Characters each platform must escape (HTML on Telegram, Markdown on Discord) to show as typed.
 NOTE = "slept badly & stressed <3 *again* _sigh_ ~ok~ | 50% > yesterday `x`"
-MAX_TRIAGE_STEPS = 15
+MAX_TRIAGE_STEPS = 25
 # The journal shows each note cut to a line: 36 make about 5,500 characters, over both platforms' limits.
 LONG_NOTES = 36
 # The answer a person with a mild, recent, single twitch picks, most specific first. Matching
 # on the meaning of the label, not the question, keeps this working when the wording changes.
-CALM_ANSWERS = (r"^no\b", r"^less than\b", r"^one\b", r"^only\b", r"^not yet\b", r"^never\b", r"^none\b")
+CALM_ANSWERS = (
+    r"^no\b",
+    r"^me$",
+    r"^18 or older",
+    r"^2 weeks or less",
+    r"^less than\b",
+    r"^one\b",
+    r"^only\b",
+    r"^not yet\b",
+    r"^never\b",
+    r"^none\b",
+)
 # Well after the bot is set up at about 21:40 Berlin, and past the 22:15 sleep wind-down.
 REMINDERS_UNTIL = START + timedelta(hours=1, minutes=50)
 
@@ -61,7 +72,7 @@ async def have_the_conversation(driver: Driver) -> list[Step]:
     step = await driver.send("/triage")
     assert step.buttons, where(step, p)
     for _ in range(MAX_TRIAGE_STEPS):
-        answer = calm_answer(step.buttons)
+        answer = None if "Result:" in step.text else calm_answer(step.buttons)
         if answer is None:
             break
         step = await driver.press(answer)
