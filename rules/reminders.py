@@ -129,7 +129,7 @@ def validate(data: dict[str, Any]) -> ReminderRules:
         where = f"kinds.{kid}"
         source = _text(table, "source", where)
         if not SOURCE_ID.match(source):
-            raise RulesError(f"{where}.source {source!r} is not a medical-basis id like 'SC-2'")
+            raise RulesError(f"{where}.source {source!r} is not a fact id (rules/facts.toml) like 'SC-2'")
         times = table.get("times")
         if not isinstance(times, list) or not times:
             raise RulesError(f"{where}.times must list at least one time")
@@ -162,7 +162,7 @@ def validate(data: dict[str, Any]) -> ReminderRules:
         where = f"absent.question[{i}]"
         source = _text(q, "source", where)
         if not SOURCE_ID.match(source):
-            raise RulesError(f"{where}.source {source!r} is not a medical-basis id like 'CL-3'")
+            raise RulesError(f"{where}.source {source!r} is not a fact id (rules/facts.toml) like 'CL-3'")
         check_sources([source], where)
         absent.append(AbsentQuestion(_text(q, "id", where), _text(q, "label", where), source, q["text"]))
     return ReminderRules(
