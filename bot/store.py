@@ -112,6 +112,10 @@ def entry_from_row(row: Sequence[Any]) -> Entry:
 
 
 _NO_CONVERSATION = object()
+_IDENTITY_USER = (
+    "SELECT u.id, u.timezone, u.first_name, u.created_at, u.settings FROM identities i "
+    "JOIN users u ON u.id = i.user_id WHERE i.platform = ? AND i.external_id = ?"
+)
 
 
 class Store:
@@ -124,6 +128,7 @@ class Store:
         self._users_by_identity: dict[tuple[str, str], User] = {}
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Any] = {}
+        self._creating: dict[tuple[str, str], asyncio.Future] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -249,27 +254,37 @@ class Store:
         cached = self._users_by_identity.get(key)
         if cached is not None:
             return cached, False
-        row = await self.fetchone(
-            "SELECT u.id, u.timezone, u.first_name, u.created_at, u.settings FROM identities i "
-            "JOIN users u ON u.id = i.user_id WHERE i.platform = ? AND i.external_id = ?",
-            key,
-        )
+        row = await self.fetchone(_IDENTITY_USER, key)
         is_new = row is None
         if row is None:
+            # Several first messages of one new person can arrive together (one update batch
+            # after an outage), and another process may be creating the same person: the write
+            # lock decides, and whoever loses it reads the row the winner made.
             ts = to_ts(now)
 
-            def create(conn: sqlite3.Connection) -> int:
+            def create(conn: sqlite3.Connection) -> tuple[tuple, bool]:
+                found = conn.execute(_IDENTITY_USER, key).fetchone()
+                if found is not None:
+                    return tuple(found), False
                 uid = conn.execute("INSERT INTO users(timezone, created_at) VALUES (?, ?)", (default_tz, ts)).lastrowid
                 conn.execute(
                     "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES (?, ?, ?, ?)",
                     (platform, external_id, uid, ts),
                 )
-                return uid
+                return (uid, default_tz, None, ts, "{}"), True
 
-            uid = await self.write(create)
-            user = User(uid, default_tz, None, from_ts(ts), {})
-        else:
-            user = self._users.get(row[0]) or User(row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}"))
+            pending = self._creating.get(key)
+            if pending is None:
+                pending = self._creating[key] = asyncio.ensure_future(self.write(create))
+                pending.add_done_callback(lambda _f, k=key: self._creating.pop(k, None))
+                row, is_new = await asyncio.shield(pending)
+            else:  # the same person's first message is being created right now: share it
+                row, _ = await asyncio.shield(pending)
+                is_new = False
+        cached = self._users_by_identity.get(key)
+        if cached is not None:
+            return cached, is_new
+        user = self._users.get(row[0]) or User(row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}"))
         self._users[user.id] = user
         self._users_by_identity[key] = user
         return user, is_new

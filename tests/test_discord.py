@@ -267,3 +267,17 @@ async def test_region_autocomplete_offers_the_vocabulary(dc):
     await dc.fake.dispatch("INTERACTION_CREATE", data)
     [answer] = await dc.fake.wait_for(lambda c: c.path.startswith("interactions/") and c.body.get("type") == 8)
     assert {"name": "Calf", "value": "calf"} in answer.body["data"]["choices"]
+
+
+async def test_new_people_whose_first_dms_arrive_together_are_all_saved_and_answered(dc):
+    people = [7000 + i for i in range(20)]
+    for uid in people:  # dispatched back to back: discord.py handles each event in its own task
+        await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(uid, f"/note one of {uid}"))
+        await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(uid, f"/note two of {uid}"))
+
+    def noted() -> int:
+        return sum("Noted" in content(c) for c in dc.fake.sent())
+
+    await dc.fake.wait_for(lambda c: noted() == 40, within=20)
+    row = await dc.store.fetchone("SELECT count(*), count(DISTINCT user_id) FROM entries")
+    assert tuple(row) == (40, 20)

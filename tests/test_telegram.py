@@ -280,3 +280,21 @@ async def test_hostile_inputs_through_telegram_each_get_a_clean_reply(tg):
         reply = await say(tg, 3000 + i, text[:4096])
         assert reply.strip()
     # a reply Telegram refused (bad entities, too long) would have left the person without an answer
+
+
+async def test_new_people_whose_first_messages_arrive_in_one_batch_are_all_saved_and_answered(tg):
+    people = range(4000, 4020)
+    for uid in people:  # one getUpdates batch, as after a restart or an outage
+        tg.fake.updates.append({"update_id": 10_000 + uid * 3, **tg.fake.text_update(uid, "/start")})
+        tg.fake.updates.append({"update_id": 10_001 + uid * 3, **tg.fake.text_update(uid, f"/note first of {uid}")})
+        tg.fake.updates.append({"update_id": 10_002 + uid * 3, **tg.fake.text_update(uid, f"/note second of {uid}")})
+    async with tg.fake._new_update:
+        tg.fake._new_update.notify_all()
+
+    def answered(uid: int) -> bool:
+        texts = [c.params["text"] for c in tg.fake.sent("sendMessage", uid)]
+        return sum("Noted" in t for t in texts) == 2
+
+    await tg.fake.wait_for(lambda c: all(answered(u) for u in people), within=20)
+    row = await tg.store.fetchone("SELECT count(*), count(DISTINCT user_id) FROM entries")
+    assert tuple(row) == (40, 20)
