@@ -40,13 +40,13 @@ async def open_store(path: str) -> Store:
 
 
 async def console_main(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.console import ConsoleAdapter
+    from bot.adapters.console import PLATFORM, ConsoleAdapter
     from bot.engine import Engine
 
     store = await open_store(args.db or settings.db_path)
     engine = Engine(store, default_timezone={"console": local_zone_name()})
     adapter = ConsoleAdapter(engine, args.user, json_mode=args.json, out_dir=args.out or settings.out_dir)
-    scheduler = _scheduler(engine, settings)
+    scheduler = _scheduler(engine, settings, identity=(PLATFORM, args.user))
     try:
         if scheduler is not None:
             scheduler.start()
@@ -58,12 +58,17 @@ async def console_main(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _scheduler(engine, settings: Settings):
+def _scheduler(
+    engine, settings: Settings, *, platforms: set[str] | None = None, identity: tuple[str, str] | None = None
+):
+    """The reminder scheduler, limited to whom this process can reach: a console delivers only
+    its own person's reminders, and the bot only those of people on its platforms."""
     try:
-        from bot.scheduler import ReminderScheduler
+        from bot.scheduler import ReminderScheduler, Scope
     except ImportError:  # reminders not installed in this build
         return None
-    return ReminderScheduler(engine, settings)
+    scope = Scope(frozenset(platforms) if platforms is not None else None, identity)
+    return ReminderScheduler(engine, settings, scope=scope)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,10 @@ Time only moves when a test moves the FrozenClock; `await scheduler.tick()` is o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -280,3 +283,81 @@ async def test_start_registers_one_interval_job_and_stops(engine, sender):
     finally:
         await scheduler.stop()
     assert scheduler._aps is None
+
+
+class PacedSender:
+    """Sends one at a time at a fixed pace (like a platform's rate limiter); can hang forever."""
+
+    def __init__(self, pace_s: float = 0.0, hang_after: int | None = None) -> None:
+        self.pace_s = pace_s
+        self.hang_after = hang_after
+        self.sent: list[str] = []
+        self._lock = asyncio.Lock()
+        self.started = 0
+
+    async def send(self, external_id, chat_id, replies) -> None:
+        async with self._lock:
+            self.started += 1
+            if self.hang_after is not None and len(self.sent) >= self.hang_after:
+                await asyncio.Event().wait()  # the process dies during this send
+            await asyncio.sleep(self.pace_s)
+            self.sent.append(external_id)
+
+
+async def _many_due(engine, clock, n: int) -> None:
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    for i in range(n):
+        user = await add_user(engine, f"burst{i}", "UTC")
+        await add_reminder(engine, user, "hydration", "05:10")
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+
+
+async def _statuses(engine) -> dict[str, int]:
+    rows = await engine.store.fetchall("SELECT status, count(*) FROM deliveries GROUP BY status")
+    return {r[0]: r[1] for r in rows}
+
+
+async def test_a_kill_during_a_burst_loses_at_most_the_sends_in_flight(engine, clock):
+    await _many_due(engine, clock, 120)
+    dying = PacedSender(hang_after=40)
+    engine.add_sender("console", dying)
+    task = asyncio.create_task(make_scheduler(engine).tick())
+    while dying.started <= 40:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    seen = await _statuses(engine)  # what is on disk at the moment of the kill
+    assert seen.get("sent") == 40  # each delivery recorded as it went, not after the whole batch
+    assert seen.get("sending", 0) <= 4
+    task.cancel()  # kill -9: nothing after this point runs
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    # the restart: recorded deliveries are not repeated, the unknown ones are said to be unknown
+    fresh = PacedSender()
+    engine.add_sender("console", fresh)
+    await make_scheduler(engine).tick()
+    after = await _statuses(engine)
+    unknown = after.get("unknown", 0)
+    assert unknown == seen.get("sending", 0) and unknown <= 4
+    assert after.get("sent") == 120 - unknown
+    assert not set(dying.sent) & set(fresh.sent) and len(set(fresh.sent)) == len(fresh.sent)
+
+
+async def test_stop_during_a_burst_returns_at_once_and_the_rest_is_sent_after_the_restart(engine, clock):
+    await _many_due(engine, clock, 200)
+    slow = PacedSender(pace_s=0.01)  # 100 a second: the whole burst would take 2 s
+    engine.add_sender("console", slow)
+    scheduler = make_scheduler(engine)
+    task = asyncio.create_task(scheduler.tick())
+    while len(slow.sent) < 10:
+        await asyncio.sleep(0.005)
+    t0 = time.perf_counter()
+    await scheduler.stop()
+    await task
+    assert time.perf_counter() - t0 < 0.5
+    first = list(slow.sent)
+    assert len(first) < 100
+    assert (await _statuses(engine)).get("sending", 0) == 0  # nothing left half-done
+    again = PacedSender()
+    engine.add_sender("console", again)
+    await make_scheduler(engine).tick()
+    assert sorted(first + again.sent) == sorted(f"burst{i}" for i in range(200))
