@@ -361,3 +361,28 @@ async def test_stop_during_a_burst_returns_at_once_and_the_rest_is_sent_after_th
     engine.add_sender("console", again)
     await make_scheduler(engine).tick()
     assert sorted(first + again.sent) == sorted(f"burst{i}" for i in range(200))
+
+
+async def test_a_console_delivers_only_its_own_persons_reminders_and_touches_no_one_elses(engine, clock, sender):
+    from bot.scheduler import Scope
+
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    me = await add_user(engine, "me", "UTC")
+    other = await add_user(engine, "someone-else", "UTC")
+    bot_user, _ = await engine.store.user_for("telegram", "4242", "UTC", clock.now())
+    for u in (me, other, bot_user):
+        await add_reminder(engine, u, "hydration", "05:10")
+    before = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+    console = ReminderScheduler(engine, Settings(tick_seconds=5), scope=Scope(identity=("console", "me")))
+    assert await console.tick() == 1
+    assert [ext for ext, _ in sender.sent] == ["me"]
+    after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    assert after[other.id] == before[other.id] and after[bot_user.id] == before[bot_user.id]
+    assert [r[0] for r in await engine.store.fetchall("SELECT user_id FROM deliveries")] == [me.id]
+    assert await engine.store.fetchone("SELECT at FROM heartbeat WHERE name = 'scheduler'") is None
+    # the bot's own scheduler leaves console people alone too
+    bot = ReminderScheduler(engine, Settings(tick_seconds=5), scope=Scope(platforms=frozenset({"telegram"})))
+    await bot.tick()
+    after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    assert after[other.id] == before[other.id] and after[bot_user.id] != before[bot_user.id]
