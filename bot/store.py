@@ -323,9 +323,27 @@ class Store:
         user.settings = merged
 
     async def forget_user(self, user_id: int) -> None:
-        """Erase every row of this person (tables cascade from users)."""
+        """Erase every row of this person (tables cascade from users), and the old copies too.
+
+        secure_delete zeroes the freed space in the database file, but the write-ahead log
+        still holds earlier versions of those pages until a checkpoint: so copy the log into
+        the file and truncate it to nothing, now, not whenever the bot next gets busy.
+        """
         await self.execute("DELETE FROM users WHERE id = ?", (user_id,))
         self.evict(user_id)
+        await self.checkpoint()
+
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the database file and truncate it; False if a reader kept it busy."""
+        if self.path == ":memory:":
+            return True
+        try:
+            busy, _, _ = await self.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        except sqlite3.Error:
+            busy = 1
+        if busy:
+            log.warning("the write-ahead log could not be truncated now (another reader); it will be at the next one")
+        return not busy
 
     def evict(self, user_id: int) -> None:
         """Drop cached reads of a user (after erasing, merging or an outside change)."""

@@ -103,7 +103,8 @@ async def test_sigterm_during_a_reminder_burst_stops_fast_and_records_every_deli
     for i in range(300):
         user, _ = await store.user_for("telegram", str(20_000 + i), "UTC", now)
         await store.execute(
-            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, 'hydration', 0, 600, 1, ?)",
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
+            "VALUES (?, 'hydration', 0, 600, 1, ?)",
             (user.id, due),
         )
     await store.close()

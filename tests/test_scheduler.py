@@ -312,6 +312,13 @@ async def _many_due(engine, clock, n: int) -> None:
     clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
 
 
+async def _until(condition, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():  # noqa: ASYNC110 - polling a plain condition, with a deadline
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.005)
+
+
 async def _statuses(engine) -> dict[str, int]:
     rows = await engine.store.fetchall("SELECT status, count(*) FROM deliveries GROUP BY status")
     return {r[0]: r[1] for r in rows}
@@ -322,8 +329,7 @@ async def test_a_kill_during_a_burst_loses_at_most_the_sends_in_flight(engine, c
     dying = PacedSender(hang_after=40)
     engine.add_sender("console", dying)
     task = asyncio.create_task(make_scheduler(engine).tick())
-    while dying.started <= 40:
-        await asyncio.sleep(0.01)
+    await _until(lambda: dying.started > 40)
     await asyncio.sleep(0.05)
     seen = await _statuses(engine)  # what is on disk at the moment of the kill
     assert seen.get("sent") == 40  # each delivery recorded as it went, not after the whole batch
@@ -348,8 +354,7 @@ async def test_stop_during_a_burst_returns_at_once_and_the_rest_is_sent_after_th
     engine.add_sender("console", slow)
     scheduler = make_scheduler(engine)
     task = asyncio.create_task(scheduler.tick())
-    while len(slow.sent) < 10:
-        await asyncio.sleep(0.005)
+    await _until(lambda: len(slow.sent) >= 10)
     t0 = time.perf_counter()
     await scheduler.stop()
     await task
