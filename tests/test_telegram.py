@@ -298,3 +298,77 @@ async def test_new_people_whose_first_messages_arrive_in_one_batch_are_all_saved
     await tg.fake.wait_for(lambda c: all(answered(u) for u in people), within=20)
     row = await tg.store.fetchone("SELECT count(*), count(DISTINCT user_id) FROM entries")
     assert tuple(row) == (40, 20)
+
+
+async def test_a_refused_edit_is_not_retried_and_the_answer_comes_at_once(tg):
+    await say(tg, ALEX, "/log")
+    question = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
+    tg.fake.delete(question)  # the person deleted it: Telegram refuses the edit (400)
+    t0 = time.monotonic()
+    text = await press(tg, ALEX, "Calf")
+    assert "Which side" in text and time.monotonic() - t0 < 3  # was 91 s of retries
+    assert len(tg.fake.sent("editMessageText")) == 1
+
+
+async def test_a_press_too_old_to_acknowledge_is_still_handled(tg):
+    await say(tg, ALEX, "/log")
+    message = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
+    button = message["reply_markup"]["inline_keyboard"][0][0]
+    since = len(tg.fake.calls)
+    await tg.fake.push(tg.fake.press_update(ALEX, message, button["callback_data"], age=60))
+    new = await settle(tg.fake, since)
+    assert any("Which side" in str(c.params.get("text")) for c in new if c.method == "sendMessage")
+    assert len([c for c in new if c.method == "answerCallbackQuery"]) == 1  # refused once, not retried
+
+
+async def test_an_html_502_is_retried_and_a_400_never_is(tg):
+    tg.fake.fail("sendMessage", "502", times=1)  # Telegram's front end: an HTML page
+    await say(tg, ALEX, "/note one")
+    noted = [c for c in tg.fake.sent("sendMessage", ALEX) if "Noted" in c.params["text"]]
+    assert len(noted) == 2  # refused once, then delivered
+    from telegram.error import BadRequest
+
+    from bot.adapters.telegram_send import surely_not_delivered
+
+    assert not surely_not_delivered(BadRequest("Bad Request: message to edit not found"))
+
+
+async def test_webhook_mode_skips_a_repeated_update_id(tmp_path):
+    import socket
+
+    import aiohttp
+
+    from bot.adapters.telegram import _secret
+
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = await Store.open(tmp_path / "wh.db")
+    engine = Engine(store, clock=FrozenClock(START))
+    settings = Settings(
+        db_path=str(tmp_path / "wh.db"),
+        telegram_token=TOKEN,
+        telegram_api_url=fake.url,
+        webhook_url="https://example.invalid/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    runner = TelegramRunner(engine, settings, retry_base_delay=0.01)
+    await runner.start()
+    try:
+        update = {"update_id": 5005, **fake.text_update(ALEX, "/note only once")}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": _secret(TOKEN)}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(3):  # Telegram resends when it thinks the first delivery failed
+                async with http.post(f"http://127.0.0.1:{port}/telegram", json=update, headers=headers) as r:
+                    assert r.status == 200
+        await fake.wait_for(lambda c: c.method == "sendMessage" and "Noted" in c.params["text"])
+        await asyncio.sleep(0.4)
+        assert len([c for c in fake.sent("sendMessage") if "Noted" in c.params["text"]]) == 1
+        assert (await store.fetchone("SELECT count(*) FROM entries"))[0] == 1
+    finally:
+        await runner.stop()
+        await store.close()
+        await fake.stop()
