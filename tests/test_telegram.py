@@ -372,3 +372,16 @@ async def test_webhook_mode_skips_a_repeated_update_id(tmp_path):
         await runner.stop()
         await store.close()
         await fake.stop()
+
+
+async def test_one_persons_flood_does_not_delay_another_persons_reply(tg):
+    for i in range(60):
+        await tg.fake.push(tg.fake.text_update(ALEX, f"/note flood {i}"))
+    await tg.fake.wait_for(lambda c: len(tg.fake.sent("sendMessage", ALEX)) >= 3)
+    t0 = time.monotonic()
+    await tg.fake.push(tg.fake.text_update(SAM, "/help"))
+    await tg.fake.wait_for(lambda c: bool(tg.fake.sent("sendMessage", SAM)))
+    assert time.monotonic() - t0 < 0.3
+    await asyncio.sleep(1.5)
+    flood_replies = tg.fake.sent("sendMessage", ALEX)
+    assert len(flood_replies) <= tg.engine.flood_limit + 2  # + a greeting and one "slow down"; no more
