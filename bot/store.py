@@ -129,6 +129,7 @@ class Store:
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Any] = {}
         self._creating: dict[tuple[str, str], asyncio.Future] = {}
+        self._data_version: int | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -251,6 +252,7 @@ class Store:
     async def user_for(self, platform: str, external_id: str, default_tz: str, now: datetime) -> tuple[User, bool]:
         """The user behind a platform identity, created on first contact. Returns (user, is_new)."""
         key = (platform, external_id)
+        await self.drop_stale_cache()
         cached = self._users_by_identity.get(key)
         if cached is not None:
             return cached, False
@@ -289,7 +291,21 @@ class Store:
         self._users_by_identity[key] = user
         return user, is_new
 
+    async def drop_stale_cache(self) -> None:
+        """Forget cached users and conversations if another connection (another process on the
+        same file: a console next to the bot, a second replica) committed since we last looked.
+
+        SQLite's data_version changes exactly then, and costs no disk read to ask."""
+        version = await self.run(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._data_version:
+            if self._data_version is not None:
+                self._users.clear()
+                self._users_by_identity.clear()
+                self._conversations.clear()
+            self._data_version = version
+
     async def get_user(self, user_id: int) -> User | None:
+        await self.drop_stale_cache()
         if user_id in self._users:
             return self._users[user_id]
         row = await self.fetchone(
