@@ -136,3 +136,8 @@ async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path
     finally:
         await a.close()
         await b.close()
+
+
+async def test_an_acknowledged_write_is_fsynced(store):
+    # synchronous=FULL (2): COMMIT waits for the WAL to reach the disk, as the README promises
+    assert (await store.fetchone("PRAGMA synchronous"))[0] == 2
