@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 
@@ -88,6 +89,13 @@ def health_main(settings: Settings) -> int:
     from pathlib import Path
 
     stale_after = max(60, settings.tick_seconds * 6)
+    db = Path(settings.db_path)
+    if not db.exists():
+        print(f"database: {db} does not exist")
+        return 1
+    if not os.access(db, os.R_OK | os.W_OK) or not os.access(db.parent, os.W_OK | os.X_OK):
+        print(f"database: {db} is not writable by this user (the bot can't save anything)")
+        return 1
     try:
         uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=5)
