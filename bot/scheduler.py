@@ -10,8 +10,10 @@ What a restart or crash can and cannot do (the delivery row is the proof):
 - Died after the claim, before the send began (status 'claimed'): on the next start the
   reminder is handed over once, if it is still within the grace period; else it expires.
 - Died during the send itself (status 'sending'): not sent again, and marked 'unknown' on
-  the next start. We would rather miss one nudge than send it twice; at most
-  `send_concurrency` sends are in this window at any moment.
+  the next start. We would rather miss one nudge than send it twice. An adapter marks a
+  delivery 'sending' only when its request goes on the wire (`on_the_wire()`, after its rate
+  limiter let it through), so a send still queued behind the limiter stays 'claimed' and is
+  sent after a restart; at most `send_concurrency` sends are ever 'sending'.
 - Stopping (SIGTERM): sends in flight finish, nothing new starts; the claimed rest waits as
   'claimed' for the next start, and what was not claimed is simply still due.
 - Down for a while: a reminder that fell due less than the grace period ago is sent when
@@ -25,6 +27,7 @@ A scheduler can be limited to the people it can reach (`platforms`) or to one pe
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import time
@@ -79,6 +82,20 @@ class Scope:
 
 
 EVERYONE = Scope()
+
+# Set by the scheduler around one person's send; an adapter awaits on_the_wire() right before a
+# request leaves for the platform, which records the delivery as 'sending' (once).
+_ON_THE_WIRE: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "reminder_on_the_wire", default=None
+)
+
+
+async def on_the_wire() -> None:
+    """Called by an adapter just before a request leaves; marks the reminder being sent, if any."""
+    hook = _ON_THE_WIRE.get()
+    if hook is not None:
+        _ON_THE_WIRE.set(None)  # once per send: the first request is what may reach the person
+        await hook()
 
 
 @dataclass(frozen=True)
@@ -331,10 +348,13 @@ class ReminderScheduler:
             while queue and not self._stopping:
                 uid, items = queue.pop()
                 ids = [(d.delivery_id,) for d in items]
-                await self.store.write(
-                    lambda conn, ids=ids: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
-                )
-                status = await self._send_one(uid, items)
+
+                async def mark_sending(ids=ids) -> None:
+                    await self.store.write(
+                        lambda conn: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
+                    )
+
+                status = await asyncio.create_task(self._send_one(uid, items), context=_wire_context(mark_sending))
 
                 def record(conn: sqlite3.Connection, status=status, ids=ids, uid=uid) -> None:
                     conn.executemany(f"UPDATE deliveries SET status = '{status}' WHERE id = ?", ids)
@@ -351,6 +371,7 @@ class ReminderScheduler:
         return handed
 
     async def _send_one(self, user_id: int, items: list[DueReminder]) -> str:
+        """Compose and send one person's reminders; the outcome for the ledger."""
         try:
             replies: list[Reply] = []
             for d in items:
@@ -369,3 +390,9 @@ class ReminderScheduler:
     @property
     def _platform(self) -> str | None:
         return self.scope.identity[0] if self.scope.identity is not None else None
+
+
+def _wire_context(hook: Callable[[], Awaitable[None]]) -> contextvars.Context:
+    ctx = contextvars.copy_context()
+    ctx.run(_ON_THE_WIRE.set, hook)
+    return ctx

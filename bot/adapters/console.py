@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.engine import Engine
 from bot.messages import Choice, Incoming, Reply
+from bot.scheduler import on_the_wire
 
 PLATFORM = "console"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -62,6 +63,7 @@ class ConsoleAdapter:
     async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
         if external_id != self.user:
             return  # another console user's reminder: nobody is at this terminal for them
+        await on_the_wire()
         async with self._write_lock:
             if self.json_mode:
                 for r in replies:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.logs import install_redaction
 from bot.messages import Incoming, Reply
+from bot.scheduler import on_the_wire
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -108,6 +109,7 @@ class DiscordSender:
         self.runner = runner
 
     async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
+        await on_the_wire()  # discord.py paces inside its own HTTP client: count the send as started
         try:
             user = await self.runner.client.fetch_user(int(external_id))
             await self.runner.send(user, replies, int(external_id))

@@ -14,6 +14,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.scheduler import on_the_wire
+
 LIMITED = {
     "sendMessage",
     "sendPhoto",
@@ -79,6 +81,8 @@ class StrictRateLimiter(BaseRateLimiter[None]):
                     window = self.groups.setdefault(chat, _Window(self.group_per_minute, 60.0))
                     await window.acquire()
                 await self.overall.acquire()
+            if limited:
+                await on_the_wire()  # a reminder being sent is 'sending' from here on, not before
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
