@@ -8,6 +8,7 @@ one, the group gets only a button that deep-links to it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -232,7 +233,8 @@ class TelegramRunner:
         except TelegramError as exc:
             log.info("telegram: a button press could not be acknowledged (%s); handling it anyway", exc)
             if text is not None and query.from_user is not None:
-                await self.delivery.send(query.from_user.id, [Reply(text)], query.from_user.id)
+                with contextlib.suppress(TelegramError):  # the toast could not show: say it in private
+                    await self.delivery.send(query.from_user.id, [Reply(text)], query.from_user.id)
 
     async def _mark_answered(self, query, message) -> None:
         """Edit the question to show the answer picked, so the chat reads as a clean record."""
