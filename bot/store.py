@@ -12,6 +12,7 @@ own tables but use these calls.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -39,6 +40,14 @@ T = TypeVar("T")
 # NORMAL would survive kill -9 but could lose the last commits on a power cut.
 SYNCHRONOUS = "FULL"
 _SYNC_LEVELS = {"OFF": "OFF", "NORMAL": "NORMAL", "FULL": "FULL", "EXTRA": "EXTRA"}
+
+
+# A write to add, in the same transaction, to every write made in this context: an adapter
+# sets it while the engine handles one update, so "this update's effects are committed" is
+# recorded atomically with the effects themselves (see bot/adapters/telegram_inbox.py).
+WRITE_ALSO: contextvars.ContextVar[Callable[[sqlite3.Connection], Any] | None] = contextvars.ContextVar(
+    "store_write_also", default=None
+)
 
 
 class StoreError(Exception):
@@ -225,6 +234,15 @@ class Store:
         """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
+        also = WRITE_ALSO.get()
+        if also is not None:
+            inner = fn
+
+            def fn(conn: sqlite3.Connection, inner=inner, also=also):
+                result = inner(conn)
+                also(conn)
+                return result
+
         self._pending.append((fn, fut))
         if not self._flushing:
             self._flushing = True
@@ -284,7 +302,13 @@ class Store:
 
             pending = self._creating.get(key)
             if pending is None:
-                pending = self._creating[key] = asyncio.ensure_future(self.write(create))
+                # Creating a person is safe to repeat (create() finds the row), so it doesn't count
+                # as an effect of the update being handled (WRITE_ALSO): a replay may redo it.
+                token = WRITE_ALSO.set(None)
+                try:
+                    pending = self._creating[key] = asyncio.ensure_future(self.write(create))
+                finally:
+                    WRITE_ALSO.reset(token)
                 pending.add_done_callback(lambda _f, k=key: self._creating.pop(k, None))
                 row, is_new = await asyncio.shield(pending)
             else:  # the same person's first message is being created right now: share it

@@ -385,3 +385,40 @@ async def test_one_persons_flood_does_not_delay_another_persons_reply(tg):
     await asyncio.sleep(1.5)
     flood_replies = tg.fake.sent("sendMessage", ALEX)
     assert len(flood_replies) <= tg.engine.flood_limit + 2  # + a greeting and one "slow down"; no more
+
+
+async def test_a_restart_replays_what_a_crash_left_at_each_step_and_saves_nothing_twice(tg):
+    from telegram import Update
+
+    from bot.adapters.telegram import SAVED_BEFORE_RESTART
+    from bot.messages import Incoming, Reply
+
+    def update(uid: int, update_id: int, text: str) -> Update:
+        return Update.de_json({"update_id": update_id, **tg.fake.text_update(uid, text)}, tg.runner.app.bot)
+
+    # 1. recorded, never handled: handled after the restart
+    await tg.runner.inbox.receive(update(ALEX, 9001, "/note received only"))
+    # 2. handled (entry saved) but the replies were never written down: not handled twice
+    applied = update(SAM, 9002, "/note saved, unanswered")
+    await tg.runner.inbox.receive(applied)
+    with tg.runner._applying(applied):
+        await tg.engine.handle(Incoming("telegram", str(SAM), text="/note saved, unanswered", chat_id=str(SAM)))
+    # 3. replies written down, the first of two sent: only the second is sent again
+    await tg.runner.inbox.receive(update(3003, 9003, "/help"))
+    await tg.runner.inbox.handled(9003, 3003, 3003, True, [Reply("first part"), Reply("second part")])
+    await tg.runner.inbox.sent(9003, 1)
+
+    await tg.runner.stop()  # the restart
+    tg.runner = TelegramRunner(tg.engine, tg.settings, retry_base_delay=0.01, poll_timeout=1)
+    since = len(tg.fake.calls)
+    await tg.runner.start()
+    await tg.fake.wait_for(lambda c: len([x for x in tg.fake.calls[since:] if x.method == "sendMessage"]) >= 3)
+    await asyncio.sleep(0.3)
+    sent = [(int(c.params["chat_id"]), c.params["text"]) for c in tg.fake.calls[since:] if c.method == "sendMessage"]
+    assert any(uid == ALEX and "Noted" in t for uid, t in sent)
+    assert any(uid == SAM and t == SAVED_BEFORE_RESTART for uid, t in sent)
+    assert [t for uid, t in sent if uid == 3003] == ["second part"]
+    texts = [r[0] for r in await tg.store.fetchall("SELECT text FROM entries")]
+    assert sorted(texts) == ["received only", "saved, unanswered"]
+    open_rows = await tg.store.fetchone("SELECT count(*) FROM telegram_inbox WHERE status != 'done'")
+    assert open_rows[0] == 0

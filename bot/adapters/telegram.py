@@ -33,11 +33,16 @@ from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.logs import install_redaction
 from bot.messages import Incoming, Reply
+from bot.store import WRITE_ALSO
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 OTHER_PERSON = "This button belongs to someone else's question. Send the command yourself to get your own."
 FINISHED_GROUP = 99
+SAVED_BEFORE_RESTART = (
+    "I restarted just as I was answering your last message. It was taken in and saved; "
+    "/journal shows your latest entries."
+)
 OPEN_PRIVATE = "I answer health questions only in a private chat. Tap below to open one; your answer is waiting there."
 
 
@@ -128,12 +133,27 @@ class TelegramRunner:
                 await self.inbox.done(update_id)
                 continue
             await self.app.update_queue.replay(update)
+        applied = await self.inbox.unhandled("applied")
         pending = await self.inbox.unsent()
-        if pending:
-            log.info("telegram: resending the replies of %d updates cut off by a restart", len(pending))
-            self._resending = asyncio.create_task(self._resend(pending))
+        if pending or applied:
+            log.info("telegram: resending the replies of %d updates cut off by a restart", len(pending) + len(applied))
+            self._resending = asyncio.create_task(self._resend(pending, applied))
 
-    async def _resend(self, pending) -> None:
+    async def _saved_but_unconfirmed(self, update_id: int, body: dict | None) -> None:
+        """Its effects were saved, its answer was lost in a crash: say so rather than save it twice."""
+        try:
+            update = Update.de_json(body, self.app.bot) if body is not None else None
+            user = update.effective_user if update is not None else None
+            if user is not None:
+                await self.delivery.send(user.id, [Reply(SAVED_BEFORE_RESTART)], user.id)
+        except Exception:
+            log.warning("telegram: could not confirm an update saved before a restart")
+            log.debug("confirm failure", exc_info=True)
+        await self.inbox.done(update_id)
+
+    async def _resend(self, pending, applied) -> None:
+        for update_id, body in applied:
+            await self._saved_but_unconfirmed(update_id, body)
         for p in pending:
             try:
                 await self._answer(p.chat_id, p.user_id, p.private, p.replies[p.sent :], p.update_id, p.sent)
@@ -184,7 +204,10 @@ class TelegramRunner:
             at=msg.date,
             display_name=user.first_name,
         )
-        replies = await self.engine.handle(incoming, on_progress=lambda r: self._progress(chat.id, user.id, private, r))
+        with self._applying(update):
+            replies = await self.engine.handle(
+                incoming, on_progress=lambda r: self._progress(chat.id, user.id, private, r)
+            )
         await self._handled(update, chat.id, user.id, private, replies)
 
     def _group_text(self, text: str) -> str | None:
@@ -222,7 +245,8 @@ class TelegramRunner:
             private=private,
             display_name=query.from_user.first_name,
         )
-        replies = await self.engine.handle(incoming)
+        with self._applying(update):
+            replies = await self.engine.handle(incoming)
         await self._handled(update, chat_id, query.from_user.id, private, replies)
 
     async def _acknowledge(self, query, text: str | None = None) -> None:
@@ -268,6 +292,15 @@ class TelegramRunner:
             except Exception:
                 log.warning("telegram: could not record replies before sending them")
         await self._answer(chat_id, user_id, private, replies, update.update_id)
+
+    @contextlib.contextmanager
+    def _applying(self, update: Update):
+        """While the engine handles this update, each of its writes also marks the update applied."""
+        token = WRITE_ALSO.set(self.inbox.applied_marker(update.update_id))
+        try:
+            yield
+        finally:
+            WRITE_ALSO.reset(token)
 
     async def _finished(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

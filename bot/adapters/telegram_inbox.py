@@ -8,8 +8,10 @@ When the engine has answered, the replies are written down before they are sent,
 row is finished after the last one went out: a restart resends what a crash cut off.
 A repeated update_id (Telegram resends a webhook update it thinks failed) is skipped.
 
-Left open, on purpose: a crash between saving an entry and writing its replies down (one
-commit apart) handles that update again on restart, which can save that one entry twice.
+Every write the engine makes while handling an update also marks its row 'applied', in the
+same transaction (Store's WRITE_ALSO). An update that crashed after its effects were saved
+but before its replies were written down is therefore not handled again (that would save the
+entry twice); its sender gets a short note instead, pointing at /journal.
 """
 
 from __future__ import annotations
@@ -128,10 +130,17 @@ class Inbox:
             )
         )
 
-    async def unhandled(self) -> list[tuple[int, dict | None]]:
-        """Updates recorded but never answered, oldest first."""
+    def applied_marker(self, update_id: int):
+        """A write that marks this update's effects as saved (added to each write made for it)."""
+        return lambda conn: conn.execute(
+            "UPDATE telegram_inbox SET status = 'applied' WHERE update_id = ? AND status = 'received'", (update_id,)
+        )
+
+    async def unhandled(self, status: str = "received") -> list[tuple[int, dict | None]]:
+        """Updates recorded but never answered, oldest first: not applied at all ('received'),
+        or applied but with no replies written down ('applied')."""
         rows = await self.store.fetchall(
-            "SELECT update_id, body FROM telegram_inbox WHERE status = 'received' ORDER BY update_id"
+            "SELECT update_id, body FROM telegram_inbox WHERE status = ? ORDER BY update_id", (status,)
         )
         out = []
         for uid, body in rows:
