@@ -359,7 +359,7 @@ async def test_stop_during_a_burst_returns_at_once_and_the_rest_is_sent_after_th
     t0 = time.perf_counter()
     await scheduler.stop()
     await task
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 1.0  # the whole burst would take 2 s
     first = list(slow.sent)
     assert len(first) < 100
     assert (await _statuses(engine)).get("sending", 0) == 0  # nothing left half-done

@@ -381,7 +381,7 @@ async def test_one_persons_flood_does_not_delay_another_persons_reply(tg):
     t0 = time.monotonic()
     await tg.fake.push(tg.fake.text_update(SAM, "/help"))
     await tg.fake.wait_for(lambda c: bool(tg.fake.sent("sendMessage", SAM)))
-    assert time.monotonic() - t0 < 0.3
+    assert time.monotonic() - t0 < 1.0  # behind 20 queued replies it was 2.2 s
     await asyncio.sleep(1.5)
     flood_replies = tg.fake.sent("sendMessage", ALEX)
     assert len(flood_replies) <= tg.engine.flood_limit + 2  # + a greeting and one "slow down"; no more
