@@ -127,3 +127,37 @@ async def test_kill_minus_9_during_a_stream_of_updates_loses_no_update_and_no_re
     conn.close()
     assert {t for (t,) in saved} == {f"stream note of {u}" for u in people}  # every update saved
     assert len(saved) == len(people)  # and none saved twice; every saved note was answered (above)
+
+
+def test_every_acknowledged_note_is_fsynced_before_its_reply(tmp_path):
+    """synchronous=FULL: an fsync of the database (its WAL) comes between saving a note and
+    writing "Noted" to the person, so a power cut can't take back an acknowledged entry."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed")
+    trace = tmp_path / "trace.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLICKER_DB": str(tmp_path / "s.db")}
+    proc = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,write", "-s", "40", "-o", str(trace)]
+        + [sys.executable, "-m", "bot.cli", "console", "--json", "--user", "u"],
+        input="".join(f"/note number {i}\n" for i in range(5)),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    if proc.returncode != 0 and "ptrace" in proc.stderr.lower():
+        pytest.skip("ptrace is not allowed here")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    synced, acknowledged = False, 0
+    for line in trace.read_text().splitlines():
+        if "fsync(" in line or "fdatasync(" in line:
+            synced = True
+        elif "write(1," in line and "Noted as" in line:
+            assert synced, "a note was acknowledged before anything was flushed to disk"
+            synced, acknowledged = False, acknowledged + 1
+    assert acknowledged == 5
