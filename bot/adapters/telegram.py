@@ -18,6 +18,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseRateLimiter,
     CallbackQueryHandler,
     ContextTypes,
@@ -38,7 +39,7 @@ from bot.store import WRITE_ALSO
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 OTHER_PERSON = "This button belongs to someone else's question. Send the command yourself to get your own."
-FINISHED_GROUP = 99
+ADMIT_GROUP, FINISHED_GROUP = -1, 99
 SAVED_BEFORE_RESTART = (
     "I restarted just as I was answering your last message. It was taken in and saved; "
     "/journal shows your latest entries."
@@ -77,14 +78,17 @@ class TelegramRunner:
         self._resending: asyncio.Task | None = None
         install_redaction([settings.telegram_token or ""])  # Bot API URLs carry the token
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request, URL included
+        self.queue = InboxQueue(self.inbox, wait=bool(settings.webhook_url))
+        polling = StatusAwareRequest(connect_timeout=5, read_timeout=poll_timeout + 10)
+        polling.before_get_updates = self.queue.committed
         builder: ApplicationBuilder = (
             Application.builder()
             .token(settings.telegram_token)
             .rate_limiter(rate_limiter or StrictRateLimiter(overall=30, group_per_minute=20, max_retries=3))
             .request(StatusAwareRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
-            .get_updates_request(StatusAwareRequest(connect_timeout=5, read_timeout=poll_timeout + 10))
+            .get_updates_request(polling)
             .concurrent_updates(64)
-            .update_queue(InboxQueue(self.inbox))
+            .update_queue(self.queue)
         )
         if settings.telegram_api_url:
             base = settings.telegram_api_url.rstrip("/")
@@ -93,6 +97,8 @@ class TelegramRunner:
         self.delivery = Delivery(self.app.bot, self.codec, base_delay=retry_base_delay)
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_handler(PTBMessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        # An earlier group waits for the update to be on disk and drops a repeated update_id.
+        self.app.add_handler(TypeHandler(Update, self._admit), group=ADMIT_GROUP)
         # A later group runs after the handler above, even when it failed: the update is finished.
         self.app.add_handler(TypeHandler(Update, self._finished), group=FINISHED_GROUP)
         self.app.add_error_handler(self._on_error)
@@ -132,7 +138,7 @@ class TelegramRunner:
             if update is None:
                 await self.inbox.done(update_id)
                 continue
-            await self.app.update_queue.replay(update)
+            await self.queue.replay(update)
         applied = await self.inbox.unhandled("applied")
         pending = await self.inbox.unsent()
         if pending or applied:
@@ -301,6 +307,10 @@ class TelegramRunner:
             yield
         finally:
             WRITE_ALSO.reset(token)
+
+    async def _admit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.queue.admitted(update.update_id):
+            raise ApplicationHandlerStop  # a repeat: the first copy is (or was) handled
 
     async def _finished(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

@@ -168,21 +168,50 @@ class Inbox:
 
 
 class InboxQueue(asyncio.Queue):
-    """python-telegram-bot's update queue, writing each update down before accepting it."""
+    """python-telegram-bot's update queue, writing each update down before Telegram is told.
 
-    def __init__(self, inbox: Inbox) -> None:
+    Webhook mode (`wait=True`): `put` returns, and so the webhook answers 200, only once the
+    update is committed. Polling: `put` starts the write and queues the update at once, so a
+    batch of 100 updates costs one commit, not 100; the next getUpdates (which confirms them)
+    waits for those commits (`StatusAwareRequest` calls `committed()`), and the handlers wait
+    for their own update's commit to learn whether it is a repeat (`admitted()`).
+    """
+
+    def __init__(self, inbox: Inbox, *, wait: bool = False) -> None:
         super().__init__()
         self.inbox = inbox
+        self.wait = wait
+        self._writes: dict[int, asyncio.Future] = {}
 
     async def put(self, item) -> None:
         if isinstance(item, Update):
-            try:
-                if not await self.inbox.receive(item):
-                    log.info("telegram: update %d came again; skipped", item.update_id)
+            write = asyncio.ensure_future(self.inbox.receive(item))
+            if self.wait:
+                if not await self._fresh(item.update_id, write):
                     return
-            except StoreError:  # can't record it: still handle it, as before the inbox existed
-                log.warning("telegram: could not record update %d before handling it", item.update_id)
+            else:
+                self._writes[item.update_id] = write
         await super().put(item)
+
+    async def _fresh(self, update_id: int, write: asyncio.Future) -> bool:
+        try:
+            if not await write:
+                log.info("telegram: update %d came again; skipped", update_id)
+                return False
+        except StoreError:  # can't record it: still handle it, as before the inbox existed
+            log.warning("telegram: could not record update %d before handling it", update_id)
+        return True
+
+    async def admitted(self, update_id: int) -> bool:
+        """Wait until this update is recorded; False if it is a repeat of one seen before."""
+        write = self._writes.pop(update_id, None)
+        return True if write is None else await self._fresh(update_id, write)
+
+    async def committed(self) -> None:
+        """Every update queued so far is on disk (call before confirming them to Telegram)."""
+        pending = [w for w in self._writes.values() if not w.done()]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def replay(self, item) -> None:
         """Queue an update that is already recorded (after a restart)."""

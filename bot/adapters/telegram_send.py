@@ -133,7 +133,12 @@ class StatusAwareRequest(HTTPXRequest):
     PTB reads the body first: an HTML 502 page (what Telegram's front end sends) fails to
     parse, and the resulting error looks like any other, so it was not retried."""
 
+    before_get_updates: Callable[[], Awaitable[None]] | None = None  # set per instance (the inbox's commit)
+
     async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        url = kwargs.get("url") or (args[0] if args else "")
+        if self.before_get_updates is not None and str(url).endswith("/getUpdates"):
+            await self.before_get_updates()  # asking for more confirms the last batch: it must be saved
         code, payload = await super().do_request(*args, **kwargs)
         if 500 <= code <= 599:
             raise ServerError(code)
