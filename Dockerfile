@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    FLICKER_DB=/data/flicker.db MPLCONFIGDIR=/tmp/matplotlib
+    FLICKER_DB=/data/flicker.db MPLCONFIGDIR=/var/cache/flicker/matplotlib
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -11,7 +11,9 @@ COPY rules ./rules
 COPY migrations ./migrations
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /app flicker \
-    && mkdir -p /data && chown flicker /data && chmod 700 /data
+    && mkdir -p /data /var/cache/flicker/matplotlib \
+    && chown flicker /data /var/cache/flicker /var/cache/flicker/matplotlib \
+    && chmod 700 /data /var/cache/flicker /var/cache/flicker/matplotlib
 
 USER flicker
 VOLUME ["/data"]

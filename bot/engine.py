@@ -123,6 +123,7 @@ class Engine:
         self.senders: dict[str, Sender] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._recent: dict[tuple[str, str], deque[float]] = {}
+        self._warned: dict[tuple[str, str], float] = {}
         self.flood_limit = flood_limit
         self.safety = safety or load_safety_screen()
 
@@ -134,8 +135,12 @@ class Engine:
         # emergency is answered even in a flood or when the database is down.
         screened = self.safety.screen(incoming.text[:MAX_INPUT_CHARS]) if incoming.text else None
         urgent = screened is not None and screened.finding is not None and screened.finding.interrupts
-        if self.flood_limit and not urgent and self._flooding((incoming.platform, incoming.user_id), now.timestamp()):
-            return [Reply(SLOW_DOWN, private=False)]
+        if self.flood_limit and not urgent:
+            flooding = self._flooding((incoming.platform, incoming.user_id), now.timestamp())
+            if flooding is not None:
+                # One calm "slow down" per window; the rest is dropped quietly, so a flood costs
+                # no replies (the send budget is shared by everyone) and no database work.
+                return [Reply(SLOW_DOWN, private=False)] if flooding else []
         try:
             user, is_new = await self.store.user_for(
                 incoming.platform,
@@ -152,6 +157,10 @@ class Engine:
                     self.safety, screened.finding, timezone=zone, language=screened.language, private=incoming.private
                 )
             return [Reply(SAVE_FAILED, private=False)]
+        except Exception:  # never let a message vanish without an answer
+            log.error("could not load or create a user")
+            log.debug("user_for failure", exc_info=True)
+            return [Reply(INTERNAL_ERROR, private=False)]
         lock = self._locks.get(user.id)
         if lock is None:
             lock = self._locks[user.id] = asyncio.Lock()
@@ -162,19 +171,28 @@ class Engine:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
 
-    def _flooding(self, key: tuple[str, str], t: float) -> bool:
-        """Sliding-window limit per person, so one flood can't slow everyone else down."""
+    def _flooding(self, key: tuple[str, str], t: float) -> bool | None:
+        """Sliding-window limit per person, so one flood can't slow everyone else down.
+
+        None: within the limit. True: over it, and this is the first message over it in the
+        window (answer "slow down" once). False: over it again (drop it without a word).
+        """
         window = self._recent.get(key)
         if window is None:
             if len(self._recent) > 50_000:  # forget idle people now and then; memory stays flat
                 self._recent = {k: w for k, w in self._recent.items() if w and t - w[-1] < FLOOD_WINDOW_S}
+                self._warned = {k: at for k, at in self._warned.items() if t - at < FLOOD_WINDOW_S}
             window = self._recent[key] = deque()
         while window and t - window[0] >= FLOOD_WINDOW_S:
             window.popleft()
         if len(window) >= self.flood_limit:
+            warned = self._warned.get(key)
+            if warned is not None and t - warned < FLOOD_WINDOW_S:
+                return False
+            self._warned[key] = t
             return True
         window.append(t)
-        return False
+        return None
 
     async def _handle_locked(
         self,

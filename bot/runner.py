@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import time
 
 from bot.config import Settings
 
 log = logging.getLogger("flicker")
+
+SHUTDOWN_BUDGET_S = 20.0  # docker-compose.yml: stop_grace_period 30s, so SIGKILL never comes first
+SCHEDULER_STOP_S = 8.0
 
 
 async def run_main(settings: Settings) -> int:
@@ -21,17 +26,20 @@ async def run_main(settings: Settings) -> int:
     store = await open_store(settings.db_path)
     engine = Engine(store, default_timezone={"console": local_zone_name()})
     runners = []
+    platforms: set[str] = set()
     if settings.telegram_token:
         from bot.adapters.telegram import build_telegram
 
         runners.append(build_telegram(engine, settings))
+        platforms.add("telegram")
     if settings.discord_token:
         from bot.adapters.discord import build_discord
 
         runners.append(build_discord(engine, settings))
+        platforms.add("discord")
     from bot.cli import _scheduler
 
-    scheduler = _scheduler(engine, settings)
+    scheduler = _scheduler(engine, settings, platforms=platforms)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -45,14 +53,32 @@ async def run_main(settings: Settings) -> int:
         await stop.wait()
         log.info("stopping")
     finally:
-        if scheduler is not None:
-            await scheduler.stop()
-        for r in reversed(runners):
-            try:
-                await asyncio.wait_for(r.stop(), timeout=8)
-            except Exception:
-                log.exception("a platform adapter did not stop cleanly")
-        await store.close()
+        await _shut_down(scheduler, runners, store)
+    return 0
+
+
+async def _shut_down(scheduler, runners, store) -> None:
+    """Stop within SHUTDOWN_BUDGET_S (docker-compose's stop_grace_period is longer): sends in
+    flight finish, nothing new starts; what is cut off is resumed at the next start."""
+    deadline = time.monotonic() + SHUTDOWN_BUDGET_S
+
+    def left(cap: float) -> float:
+        return max(0.1, min(cap, deadline - time.monotonic()))
+
+    if scheduler is not None:
+        try:
+            await asyncio.wait_for(scheduler.stop(), timeout=left(SCHEDULER_STOP_S))
+        except Exception:
+            log.warning("the scheduler did not stop in time; unsent reminders wait for the next start")
+    for r in reversed(runners):
+        try:
+            await asyncio.wait_for(r.stop(), timeout=left(8))
+        except Exception:
+            log.warning("a platform adapter did not stop in time; unanswered updates wait for the next start")
+    try:
+        await asyncio.wait_for(store.close(), timeout=left(5))
+    except Exception:
+        log.warning("the database did not close in time")
     return 0
 
 
@@ -63,6 +89,13 @@ def health_main(settings: Settings) -> int:
     from pathlib import Path
 
     stale_after = max(60, settings.tick_seconds * 6)
+    db = Path(settings.db_path)
+    if not db.exists():
+        print(f"database: {db} does not exist")
+        return 1
+    if not os.access(db, os.R_OK | os.W_OK) or not os.access(db.parent, os.W_OK | os.X_OK):
+        print(f"database: {db} is not writable by this user (the bot can't save anything)")
+        return 1
     try:
         uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=5)

@@ -1,23 +1,33 @@
 """The reminder scheduler: one APScheduler job ticks; reminders are rows, not jobs.
 
-Each tick claims the due reminders in batches. One transaction per batch selects the rows
-with next_due <= now (an index), inserts a delivery row unique per (reminder, due time),
-and moves next_due to the next time in the person's zone. Then the batch's deliveries are
-marked 'sending' and handed to the platform senders through engine.deliver().
+Each tick claims the due reminders in small slices. One transaction per slice selects the rows
+with next_due <= now (an index), inserts a delivery row unique per (reminder, due time), and
+moves next_due to the next time in the person's zone. A few sends run at a time; each
+delivery is marked 'sending' just before its send and gets its outcome ('sent', 'failed',
+'blocked', 'unreachable') just after, so the ledger always says which were delivered.
 
 What a restart or crash can and cannot do (the delivery row is the proof):
-- Died after the claim, before the hand-over (status 'claimed'): on the next start the
+- Died after the claim, before the send began (status 'claimed'): on the next start the
   reminder is handed over once, if it is still within the grace period; else it expires.
-- Died during the send itself (status 'sending'): not sent again. We would rather miss one
-  nudge than send it twice; this window is the platform call alone.
+- Died during the send itself (status 'sending'): not sent again, and marked 'unknown' on
+  the next start. We would rather miss one nudge than send it twice. An adapter marks a
+  delivery 'sending' only when its request goes on the wire (`on_the_wire()`, after its rate
+  limiter let it through), so a send still queued behind the limiter stays 'claimed' and is
+  sent after a restart; at most `send_concurrency` sends are ever 'sending'.
+- Stopping (SIGTERM): sends in flight finish, nothing new starts; the claimed rest waits as
+  'claimed' for the next start, and what was not claimed is simply still due.
 - Down for a while: a reminder that fell due less than the grace period ago is sent when
   the bot is back; older ones are skipped to their next time (no burst of stale nudges).
 A platform answer that the person blocked the bot switches all their reminders off.
+
+A scheduler can be limited to the people it can reach (`platforms`) or to one person
+(`identity`, for `flicker console`): it never claims, recovers or moves anyone else's rows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import time
@@ -34,8 +44,8 @@ from bot.store import to_ts
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
-SEND_CONCURRENCY = 500
+BATCH_SIZE = 50  # claimed per transaction: a slice, handed over before the next is claimed
+SEND_CONCURRENCY = 4  # sends in flight at once: the most a kill -9 can leave unknown
 KEEP_DELIVERIES_S = 3 * 86400
 CLEANUP_EVERY_S = 3600
 
@@ -45,8 +55,47 @@ _SELECT_DUE = (
     "FROM reminders r JOIN users u ON u.id = r.user_id "
     "LEFT JOIN reminder_settings s ON s.user_id = r.user_id "
     "LEFT JOIN plans p ON p.user_id = r.user_id "
-    "WHERE r.next_due <= ? ORDER BY r.next_due LIMIT ?"
+    "WHERE r.next_due <= ? {scope}ORDER BY r.next_due LIMIT ?"
 )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose reminders a scheduler may touch: everyone, people on some platforms, or one identity."""
+
+    platforms: frozenset[str] | None = None
+    identity: tuple[str, str] | None = None
+
+    def sql(self, column: str) -> tuple[str, tuple]:
+        if self.identity is not None:
+            return (
+                f"AND {column} IN (SELECT user_id FROM identities WHERE platform = ? AND external_id = ?) ",
+                self.identity,
+            )
+        if self.platforms is not None:
+            marks = ",".join("?" * len(self.platforms))
+            return (
+                f"AND {column} IN (SELECT user_id FROM identities WHERE platform IN ({marks})) ",
+                tuple(sorted(self.platforms)),
+            )
+        return "", ()
+
+
+EVERYONE = Scope()
+
+# Set by the scheduler around one person's send; an adapter awaits on_the_wire() right before a
+# request leaves for the platform, which records the delivery as 'sending' (once).
+_ON_THE_WIRE: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "reminder_on_the_wire", default=None
+)
+
+
+async def on_the_wire() -> None:
+    """Called by an adapter just before a request leaves; marks the reminder being sent, if any."""
+    hook = _ON_THE_WIRE.get()
+    if hook is not None:
+        _ON_THE_WIRE.set(None)  # once per send: the first request is what may reach the person
+        await hook()
 
 
 @dataclass(frozen=True)
@@ -78,12 +127,15 @@ def _default_composer() -> Composer:
     return compose
 
 
-def claim_due(conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int) -> tuple[list[DueReminder], int, int]:
+def claim_due(
+    conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int, scope: Scope = EVERYONE
+) -> tuple[list[DueReminder], int, int]:
     """Claim up to `limit` due reminders in this transaction.
 
     Returns (claimed, rows looked at, skipped). Rows looked at < limit means nothing else is due.
     """
-    rows = conn.execute(_SELECT_DUE, (now_ts, limit)).fetchall()
+    where, params = scope.sql("r.user_id")
+    rows = conn.execute(_SELECT_DUE.format(scope=where), (now_ts, *params, limit)).fetchall()
     claimed: list[DueReminder] = []
     moves: list[tuple[int | None, int]] = []
     finished: list[tuple[int]] = []
@@ -129,21 +181,31 @@ def claim_due(conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int) -
     return claimed, len(rows), skipped
 
 
-def recover_claimed(conn: sqlite3.Connection, now_ts: int, grace_s: int) -> list[DueReminder]:
-    """Claims a previous run wrote but never handed over: still-fresh ones come back, older ones expire."""
+def recover_claimed(conn: sqlite3.Connection, now_ts: int, grace_s: int, scope: Scope = EVERYONE) -> list[DueReminder]:
+    """Claims a previous run wrote but never handed over: still-fresh ones come back, older ones expire.
+
+    Sends a previous run began but never recorded ('sending') become 'unknown': maybe delivered,
+    maybe not, and never sent twice.
+    """
+    where, params = scope.sql("user_id")
+    conn.execute(f"UPDATE deliveries SET status = 'unknown' WHERE status = 'sending' {where}", params)
     conn.execute(
-        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ?", (now_ts - grace_s,)
+        f"UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ? {where}",
+        (now_ts - grace_s, *params),
     )
+    conn.execute(  # a claim whose reminder is gone (switched off, erased) has nothing left to send
+        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' "
+        f"AND reminder_id NOT IN (SELECT id FROM reminders) {where}",
+        params,
+    )
+    where_d, params = scope.sql("d.user_id")
     rows = conn.execute(
         "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, p.started_at, "
         "p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
         "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
-        "WHERE d.status = 'claimed' ORDER BY d.due_at"
+        f"WHERE d.status = 'claimed' {where_d}ORDER BY d.due_at",
+        params,
     ).fetchall()
-    conn.execute(  # a claim whose reminder is gone (switched off, erased) has nothing left to send
-        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' "
-        "AND reminder_id NOT IN (SELECT id FROM reminders)"
-    )
     return [DueReminder(*r) for r in rows]
 
 
@@ -155,6 +217,8 @@ class ReminderScheduler:
         *,
         batch_size: int = BATCH_SIZE,
         composer: Composer | None = None,
+        send_concurrency: int = SEND_CONCURRENCY,
+        scope: Scope = EVERYONE,
     ) -> None:
         self.engine = engine
         self.store = engine.store
@@ -171,7 +235,8 @@ class ReminderScheduler:
         self._current: asyncio.Task | None = None
         self._last_cleanup = 0
         self._aps = None
-        self._sem = asyncio.Semaphore(SEND_CONCURRENCY)
+        self.send_concurrency = max(1, send_concurrency)
+        self.scope = scope
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -220,20 +285,20 @@ class ReminderScheduler:
 
     # ---- the tick --------------------------------------------------------------------------
     async def tick(self) -> int:
-        """Claim everything due now and hand it to the senders; returns how many were handed over."""
+        """Claim what is due now, slice by slice, and hand it to the senders; returns how many were sent."""
         async with self._lock:
             started = time.perf_counter()
             now = self.clock.now()
             now_ts = to_ts(now)
             handed = 0
             if not self._recovered:
-                recovered = await self.store.write(lambda conn: recover_claimed(conn, now_ts, self.grace_s))
+                recovered = await self.store.write(lambda conn: recover_claimed(conn, now_ts, self.grace_s, self.scope))
                 self._recovered = True
                 if recovered:
                     log.info("handing over %d reminders claimed before a restart", len(recovered))
                     handed += await self._hand_over(recovered)
             cleanup = now_ts - self._last_cleanup >= CLEANUP_EVERY_S
-            while True:
+            while not self._stopping:
                 claimed, looked, skipped = await self.store.write(
                     lambda conn, c=cleanup: self._claim_batch(conn, now_ts, c)
                 )
@@ -252,58 +317,82 @@ class ReminderScheduler:
     def _claim_batch(self, conn: sqlite3.Connection, now_ts: int, cleanup: bool) -> tuple[list, int, int]:
         if cleanup:
             self._last_cleanup = now_ts
+            where, params = self.scope.sql("user_id")
             conn.execute(
-                "DELETE FROM deliveries WHERE due_at < ? AND status != 'claimed'", (now_ts - KEEP_DELIVERIES_S,)
+                f"DELETE FROM deliveries WHERE due_at < ? AND status != 'claimed' {where}",
+                (now_ts - KEEP_DELIVERIES_S, *params),
             )
-            conn.execute("DELETE FROM reminders WHERE once = 1 AND next_due IS NULL")
-        conn.execute(
-            "INSERT INTO heartbeat(name, at) VALUES ('scheduler', ?) ON CONFLICT(name) DO UPDATE SET at = excluded.at",
-            (now_ts,),
-        )
-        return claim_due(conn, now_ts, self.grace_s, self.batch_size)
+            conn.execute(f"DELETE FROM reminders WHERE once = 1 AND next_due IS NULL {where}", params)
+        if self.scope == EVERYONE or self.scope.identity is None:  # a console is not the bot's scheduler
+            conn.execute(
+                "INSERT INTO heartbeat(name, at) VALUES ('scheduler', ?) "
+                "ON CONFLICT(name) DO UPDATE SET at = excluded.at",
+                (now_ts,),
+            )
+        return claim_due(conn, now_ts, self.grace_s, self.batch_size, self.scope)
 
     async def _hand_over(self, claimed: list[DueReminder]) -> int:
-        ids = [(d.delivery_id,) for d in claimed]
-        await self.store.write(
-            lambda conn: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
-        )
+        """Send a slice, a few people at a time, recording each delivery's state as it goes.
+
+        Stops starting new sends once the scheduler is stopping; what is left stays 'claimed'.
+        """
         per_user: dict[int, list[DueReminder]] = defaultdict(list)
         for d in claimed:
             per_user[d.user_id].append(d)
-        outcomes = await asyncio.gather(*(self._send_one(uid, items) for uid, items in per_user.items()))
-        statuses: list[tuple[str, int]] = []
-        blocked: list[int] = []
+        queue = list(per_user.items())
+        queue.reverse()
         handed = 0
-        for (uid, items), status in zip(per_user.items(), outcomes, strict=True):
-            statuses.extend((status, d.delivery_id) for d in items)
-            if status == "sent":
-                handed += len(items)
-            elif status == "blocked":
-                blocked.append(uid)
 
-        def record(conn: sqlite3.Connection) -> None:
-            conn.executemany("UPDATE deliveries SET status = ? WHERE id = ?", statuses)
-            for uid in blocked:
-                switch_all_off(conn, uid)
+        async def worker() -> None:
+            nonlocal handed
+            while queue and not self._stopping:
+                uid, items = queue.pop()
+                ids = [(d.delivery_id,) for d in items]
 
-        await self.store.write(record)
-        for uid in blocked:
-            log.warning("user %d cannot be reached (blocked the bot?): their reminders are now off", uid)
+                async def mark_sending(ids=ids) -> None:
+                    await self.store.write(
+                        lambda conn: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
+                    )
+
+                status = await asyncio.create_task(self._send_one(uid, items), context=_wire_context(mark_sending))
+
+                def record(conn: sqlite3.Connection, status=status, ids=ids, uid=uid) -> None:
+                    conn.executemany(f"UPDATE deliveries SET status = '{status}' WHERE id = ?", ids)
+                    if status == "blocked":
+                        switch_all_off(conn, uid)
+
+                await self.store.write(record)
+                if status == "sent":
+                    handed += len(items)
+                elif status == "blocked":
+                    log.warning("user %d cannot be reached (blocked the bot?): their reminders are now off", uid)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.send_concurrency, len(queue)))))
         return handed
 
     async def _send_one(self, user_id: int, items: list[DueReminder]) -> str:
-        async with self._sem:
-            try:
-                replies: list[Reply] = []
-                for d in items:
-                    replies.extend(await self.composer(self.engine, d))
-                if not replies:
-                    return "sent"  # nothing to say (e.g. a plan that already ended)
-                ok = await self.engine.deliver(user_id, replies)
-            except RecipientUnavailable:
-                return "blocked"
-            except Exception:
-                log.warning("a reminder for user %d could not be sent", user_id)
-                log.debug("send failure", exc_info=True)
-                return "failed"
-            return "sent" if ok else "unreachable"
+        """Compose and send one person's reminders; the outcome for the ledger."""
+        try:
+            replies: list[Reply] = []
+            for d in items:
+                replies.extend(await self.composer(self.engine, d))
+            if not replies:
+                return "sent"  # nothing to say (e.g. a plan that already ended)
+            ok = await self.engine.deliver(user_id, replies, platform=self._platform)
+        except RecipientUnavailable:
+            return "blocked"
+        except Exception:
+            log.warning("a reminder for user %d could not be sent", user_id)
+            log.debug("send failure", exc_info=True)
+            return "failed"
+        return "sent" if ok else "unreachable"
+
+    @property
+    def _platform(self) -> str | None:
+        return self.scope.identity[0] if self.scope.identity is not None else None
+
+
+def _wire_context(hook: Callable[[], Awaitable[None]]) -> contextvars.Context:
+    ctx = contextvars.copy_context()
+    ctx.run(_ON_THE_WIRE.set, hook)
+    return ctx

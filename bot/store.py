@@ -2,14 +2,17 @@
 
 Writes go through `write(fn)`: `fn` runs on the database thread inside a transaction
 shared with whatever other writes arrived at the same moment (each in its own
-savepoint), and `write` returns only after COMMIT. So every acknowledged entry is on
-disk before its reply leaves, and a burst of users costs one round trip and one commit
-per batch, not per message. Other modules keep their own tables but use these calls.
+savepoint), and `write` returns only after COMMIT. With synchronous=FULL that COMMIT
+includes an fsync of the WAL, so every acknowledged entry is on disk before its reply
+leaves: it survives a killed process and a power cut alike. A burst of users costs one
+round trip and one commit (one fsync) per batch, not per message. Other modules keep their
+own tables but use these calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -32,6 +35,19 @@ MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 T = TypeVar("T")
+
+# FULL: a commit is fsynced before write() returns (what "acknowledged" promises, README).
+# NORMAL would survive kill -9 but could lose the last commits on a power cut.
+SYNCHRONOUS = "FULL"
+_SYNC_LEVELS = {"OFF": "OFF", "NORMAL": "NORMAL", "FULL": "FULL", "EXTRA": "EXTRA"}
+
+
+# A write to add, in the same transaction, to every write made in this context: an adapter
+# sets it while the engine handles one update, so "this update's effects are committed" is
+# recorded atomically with the effects themselves (see bot/adapters/telegram_inbox.py).
+WRITE_ALSO: contextvars.ContextVar[Callable[[sqlite3.Connection], Any] | None] = contextvars.ContextVar(
+    "store_write_also", default=None
+)
 
 
 class StoreError(Exception):
@@ -112,6 +128,10 @@ def entry_from_row(row: Sequence[Any]) -> Entry:
 
 
 _NO_CONVERSATION = object()
+_IDENTITY_USER = (
+    "SELECT u.id, u.timezone, u.first_name, u.created_at, u.settings FROM identities i "
+    "JOIN users u ON u.id = i.user_id WHERE i.platform = ? AND i.external_id = ?"
+)
 
 
 class Store:
@@ -124,10 +144,12 @@ class Store:
         self._users_by_identity: dict[tuple[str, str], User] = {}
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Any] = {}
+        self._creating: dict[tuple[str, str], asyncio.Future] = {}
+        self._data_version: int | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
-    async def open(cls, path: str | os.PathLike[str]) -> Store:
+    async def open(cls, path: str | os.PathLike[str], *, synchronous: str = SYNCHRONOUS) -> Store:
         path = str(path)
         if path != ":memory:":
             _create_private_file(path)
@@ -136,7 +158,7 @@ class Store:
             db.row_factory = sqlite3.Row
             await db.execute("PRAGMA busy_timeout=5000")  # first: another process may hold the file right now
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute(f"PRAGMA synchronous={_SYNC_LEVELS[synchronous.upper()]}")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA secure_delete=ON")
             store = cls(db, path)
@@ -212,6 +234,15 @@ class Store:
         """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
+        also = WRITE_ALSO.get()
+        if also is not None:
+            inner = fn
+
+            def fn(conn: sqlite3.Connection, inner=inner, also=also):
+                result = inner(conn)
+                also(conn)
+                return result
+
         self._pending.append((fn, fut))
         if not self._flushing:
             self._flushing = True
@@ -246,35 +277,66 @@ class Store:
     async def user_for(self, platform: str, external_id: str, default_tz: str, now: datetime) -> tuple[User, bool]:
         """The user behind a platform identity, created on first contact. Returns (user, is_new)."""
         key = (platform, external_id)
+        await self.drop_stale_cache()
         cached = self._users_by_identity.get(key)
         if cached is not None:
             return cached, False
-        row = await self.fetchone(
-            "SELECT u.id, u.timezone, u.first_name, u.created_at, u.settings FROM identities i "
-            "JOIN users u ON u.id = i.user_id WHERE i.platform = ? AND i.external_id = ?",
-            key,
-        )
+        row = await self.fetchone(_IDENTITY_USER, key)
         is_new = row is None
         if row is None:
+            # Several first messages of one new person can arrive together (one update batch
+            # after an outage), and another process may be creating the same person: the write
+            # lock decides, and whoever loses it reads the row the winner made.
             ts = to_ts(now)
 
-            def create(conn: sqlite3.Connection) -> int:
+            def create(conn: sqlite3.Connection) -> tuple[tuple, bool]:
+                found = conn.execute(_IDENTITY_USER, key).fetchone()
+                if found is not None:
+                    return tuple(found), False
                 uid = conn.execute("INSERT INTO users(timezone, created_at) VALUES (?, ?)", (default_tz, ts)).lastrowid
                 conn.execute(
                     "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES (?, ?, ?, ?)",
                     (platform, external_id, uid, ts),
                 )
-                return uid
+                return (uid, default_tz, None, ts, "{}"), True
 
-            uid = await self.write(create)
-            user = User(uid, default_tz, None, from_ts(ts), {})
-        else:
-            user = self._users.get(row[0]) or User(row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}"))
+            pending = self._creating.get(key)
+            if pending is None:
+                # Creating a person is safe to repeat (create() finds the row), so it doesn't count
+                # as an effect of the update being handled (WRITE_ALSO): a replay may redo it.
+                token = WRITE_ALSO.set(None)
+                try:
+                    pending = self._creating[key] = asyncio.ensure_future(self.write(create))
+                finally:
+                    WRITE_ALSO.reset(token)
+                pending.add_done_callback(lambda _f, k=key: self._creating.pop(k, None))
+                row, is_new = await asyncio.shield(pending)
+            else:  # the same person's first message is being created right now: share it
+                row, _ = await asyncio.shield(pending)
+                is_new = False
+        cached = self._users_by_identity.get(key)
+        if cached is not None:
+            return cached, is_new
+        user = self._users.get(row[0]) or User(row[0], row[1], row[2], from_ts(row[3]), json.loads(row[4] or "{}"))
         self._users[user.id] = user
         self._users_by_identity[key] = user
         return user, is_new
 
+    async def drop_stale_cache(self) -> None:
+        """Forget cached users and conversations if another connection (another process on the
+        same file: a console next to the bot, a second replica) committed since we last looked.
+
+        SQLite's data_version changes exactly then, and costs no disk read to ask."""
+        version = await self.run(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._data_version:
+            if self._data_version is not None:
+                self._users.clear()
+                self._users_by_identity.clear()
+                self._conversations.clear()
+            self._data_version = version
+
     async def get_user(self, user_id: int) -> User | None:
+        await self.drop_stale_cache()
         if user_id in self._users:
             return self._users[user_id]
         row = await self.fetchone(
@@ -308,9 +370,27 @@ class Store:
         user.settings = merged
 
     async def forget_user(self, user_id: int) -> None:
-        """Erase every row of this person (tables cascade from users)."""
+        """Erase every row of this person (tables cascade from users), and the old copies too.
+
+        secure_delete zeroes the freed space in the database file, but the write-ahead log
+        still holds earlier versions of those pages until a checkpoint: so copy the log into
+        the file and truncate it to nothing, now, not whenever the bot next gets busy.
+        """
         await self.execute("DELETE FROM users WHERE id = ?", (user_id,))
         self.evict(user_id)
+        await self.checkpoint()
+
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the database file and truncate it; False if a reader kept it busy."""
+        if self.path == ":memory:":
+            return True
+        try:
+            busy, _, _ = await self.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        except sqlite3.Error:
+            busy = 1
+        if busy:
+            log.warning("the write-ahead log could not be truncated now (another reader); it will be at the next one")
+        return not busy
 
     def evict(self, user_id: int) -> None:
         """Drop cached reads of a user (after erasing, merging or an outside change)."""

@@ -110,7 +110,8 @@ async def forget(ctx: Context) -> list[Reply]:
     return [
         Reply(
             "This erases your whole journal, your settings, reminders and triage results, for good. "
-            "It can't be undone. /export first if you want a copy. Erase everything?",
+            "It can't be undone, and it can't reach files I already gave you (exports, charts, reports). "
+            "/export first if you want a copy. Erase everything?",
             (Choice("forget:yes", "Yes, erase everything"), Choice("forget:no", "No, keep it")),
         )
     ]
@@ -121,7 +122,13 @@ async def forget_choice(ctx: Context, payload: str) -> list[Reply]:
         return expired("/forget")
     if payload == "yes":
         await ctx.store.forget_user(ctx.user.id)
-        return [Reply("Done. Everything I held about you is erased. If you write again, we start fresh.")]
+        return [
+            Reply(
+                "Done. Everything I held about you is erased. If you write again, we start fresh.\n"
+                "Files I already gave you (exports, charts, reports) are yours: I can't reach them, so "
+                "delete them yourself if you want them gone, including any saved by the console."
+            )
+        ]
     await ctx.end_flow()
     return [Reply("Nothing was erased. Your journal is as it was.")]
 

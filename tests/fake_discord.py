@@ -2,7 +2,13 @@
 interaction callbacks and followups, DM channels, channel messages) and a minimal gateway over
 websocket (HELLO, IDENTIFY, READY, heartbeats and ACKs, GUILD_CREATE, and events the test
 dispatches). Frames are plain-text JSON, which discord.py reads even when it asked for
-zlib-stream (it only decompresses binary frames)."""
+zlib-stream (it only decompresses binary frames).
+
+As strict as Discord's documentation where it matters: an interaction must be acknowledged
+within 3 seconds (later: 404 Unknown interaction) and only once (again: 400 already
+acknowledged); a followup needs an acknowledged interaction; message bodies are validated
+(content up to 2,000 characters, at most 5 rows of 5 buttons, custom_id up to 100 and
+labels up to 80 characters)."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
 GUILD_ID = 900000000000000003
 CHANNEL_ID = 900000000000000004
+GROUP_DM_ID = 900000000000000005
 
 
 @dataclass
@@ -47,6 +54,9 @@ class FakeDiscord:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.messages: dict[str, dict] = {}
+        self.interactions: dict[str, float] = {}  # id -> when it was created
+        self.acknowledged: set[str] = set()
+        self.ack_deadline = 3.0
 
     @property
     def url(self) -> str:
@@ -178,8 +188,13 @@ class FakeDiscord:
         custom_id: str | None = None,
         message: dict | None = None,
         in_guild: bool = False,
+        group_dm: bool = False,
+        age: float = 0.0,
     ) -> dict:
+        """An interaction `age` seconds old; in a DM, a guild channel, or a group DM (a user-installed
+        app can be used there: no guild, and other people read along)."""
         iid = next(self._ids)
+        self.interactions[str(iid)] = time.monotonic() - age
         data: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(APP_ID),
@@ -196,7 +211,15 @@ class FakeDiscord:
             data |= {"type": 2, "data": {"id": str(next(self._ids)), "name": name, "type": 1, "options": options or []}}
         else:
             data |= {"type": 3, "data": {"custom_id": custom_id, "component_type": 2}, "message": message}
-        if in_guild:
+        if group_dm:
+            gdm = str(GROUP_DM_ID)
+            data |= {
+                "channel_id": gdm,
+                "channel": {"id": gdm, "type": 3, "recipients": [user(uid), user(uid + 1, "other")]},
+                "user": user(uid),
+                "context": 2,
+            }
+        elif in_guild:
             data |= {
                 "guild_id": str(GUILD_ID),
                 "channel_id": str(CHANNEL_ID),
@@ -303,6 +326,14 @@ class FakeDiscord:
         if path.startswith("interactions/") and m == "POST":
             iid = path.split("/")[1]
             kind = body.get("type")
+            created = self.interactions.get(iid)
+            if created is None or time.monotonic() - created > self.ack_deadline:
+                return _json({"code": 10062, "message": "Unknown interaction"}, status=404)
+            if iid in self.acknowledged:
+                return _json({"code": 40060, "message": "Interaction has already been acknowledged."}, status=400)
+            if (bad := _invalid(body.get("data") or {})) is not None:
+                return bad
+            self.acknowledged.add(iid)
             out: dict[str, Any] = {
                 "interaction": {
                     "id": iid,
@@ -319,6 +350,12 @@ class FakeDiscord:
                 out["resource"] = {"type": kind}
             return _json(out)
         if path.startswith(f"webhooks/{APP_ID}/") or (path.startswith("channels/") and path.endswith("/messages")):
+            if path.startswith("webhooks/"):
+                iid = path.split("/")[2].removeprefix("tok")
+                if iid not in self.acknowledged:  # a followup before the interaction was acknowledged
+                    return _json({"code": 10015, "message": "Unknown Webhook"}, status=404)
+            if (bad := _invalid(body)) is not None:
+                return bad
             channel = path.split("/")[1] if path.startswith("channels/") else None
             if channel is not None and int(channel) - 1 in self.closed_dms:
                 return _json({"code": 50007, "message": "Cannot send messages to this user"}, status=403)
@@ -369,6 +406,28 @@ class FakeDiscord:
                 return found
             await asyncio.sleep(0.02)
         raise AssertionError(f"timed out; calls: {[(c.method, c.path) for c in self.calls][-15:]}")
+
+
+def _invalid(body: dict) -> web.Response | None:
+    """Discord's documented limits on a message body (400 Invalid Form Body, code 50035)."""
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content: Must be 2000 or fewer in length.")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        problems.append("components: Must be 5 or fewer in length.")
+    for row in rows:
+        items = row.get("components", [])
+        if len(items) > 5:
+            problems.append("components.components: Must be 5 or fewer in length.")
+        for b in items:
+            if len(b.get("custom_id", "")) > 100:
+                problems.append("custom_id: Must be 100 or fewer in length.")
+            if len(b.get("label", "")) > 80:
+                problems.append("label: Must be 80 or fewer in length.")
+    if not problems:
+        return None
+    return _json({"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

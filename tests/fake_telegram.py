@@ -2,8 +2,11 @@
 
 It serves the methods Flicker uses, records every request (form and multipart bodies), and
 behaves like Telegram where it matters: text over 4,096 characters, callback_data over 64
-bytes and malformed HTML entities are refused with Telegram's error shape. Tests can make it
-answer 429 with retry_after, 403, 5xx, or stall; and can feed updates to getUpdates."""
+bytes and malformed HTML entities are refused with Telegram's error shape; an edit of a
+message it doesn't know (deleted, or never sent) is refused ("message to edit not found"); a
+callback query answered too late or twice is refused ("query is too old"); a 502 comes as the
+HTML page Telegram's front end sends. Tests can make it answer 429 with retry_after, 403, 5xx,
+or stall; and can feed updates to getUpdates."""
 
 from __future__ import annotations
 
@@ -93,6 +96,10 @@ class FakeTelegram:
         self._sent_times: list[float] = []
         self.refused_429 = 0
         self.messages: list[dict] = []  # every message the bot sent, as Telegram returned it
+        self.known: set[tuple[int, int]] = set()  # (chat_id, message_id) that exist and can be edited
+        self.callback_timeout = 10.0  # seconds within which a callback query can be answered
+        self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
+        self.send_delay = 0.0  # seconds each send takes (to make replies queue up)
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -146,10 +153,13 @@ class FakeTelegram:
             }
         }
 
-    def press_update(self, user_id: int, message: dict, data: str) -> dict:
+    def press_update(self, user_id: int, message: dict, data: str, age: float = 0.0) -> dict:
+        """A button press; `age` seconds old (presses queue up while the bot is down)."""
+        qid = str(next(self._message_ids))
+        self._queries[qid] = time.monotonic() - age
         return {
             "callback_query": {
-                "id": str(next(self._message_ids)),
+                "id": qid,
                 "chat_instance": "ci",
                 "from": {"id": user_id, "is_bot": False, "first_name": "Alex"},
                 "message": message,
@@ -195,7 +205,11 @@ class FakeTelegram:
                     return _error(403, "Forbidden: bot was blocked by the user")
                 if kind == "stall":
                     await asyncio.sleep(3600)
-                return _error(int(kind), "Internal Server Error" if kind == "500" else "Bad Gateway")
+                if kind == "502":  # what Telegram's front end (nginx) sends: an HTML page
+                    return web.Response(status=502, text=BAD_GATEWAY_HTML, content_type="text/html")
+                return _error(
+                    int(kind.removesuffix("json")), "Internal Server Error" if kind == "500" else "Bad Gateway"
+                )
         handler = getattr(self, f"api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -242,6 +256,8 @@ class FakeTelegram:
                 self.refused_429 += 1
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             self._sent_times.append(now)
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         text = p.get(text_key)
         limit = 4096 if text_key == "text" else 1024
         if text is not None:
@@ -273,7 +289,19 @@ class FakeTelegram:
         if p.get("reply_markup"):
             msg["reply_markup"] = json.loads(p["reply_markup"])
         self.messages.append(msg)
+        self.known.add((chat_id, msg["message_id"]))
         return msg
+
+    def _edit_target_missing(self, p) -> web.Response | None:
+        if "inline_message_id" in p:
+            return None
+        if (int(p.get("chat_id", 0)), int(p.get("message_id", 0))) not in self.known:
+            return _error(400, "Bad Request: message to edit not found")
+        return None
+
+    def delete(self, message: dict) -> None:
+        """The person deleted the chat's copy of a message: edits of it are refused from now on."""
+        self.known.discard((message["chat"]["id"], message["message_id"]))
 
     async def api_sendMessage(self, p):
         if (bad := await self._check_send(p, "text")) is not None:
@@ -291,15 +319,25 @@ class FakeTelegram:
         return _ok(self._message(p, document={"file_id": "d1", "file_unique_id": "d1"}))
 
     async def api_editMessageText(self, p):
+        if (missing := self._edit_target_missing(p)) is not None:
+            return missing
         _, err = parse_html(p.get("text", "")) if p.get("parse_mode") == "HTML" else ("", None)
         if err:
             return _error(400, f"Bad Request: {err}")
         return _ok(self._message(p, text=p.get("text", "")) if "chat_id" in p else True)
 
     async def api_editMessageReplyMarkup(self, p):
+        if (missing := self._edit_target_missing(p)) is not None:
+            return missing
         return _ok(True)
 
     async def api_answerCallbackQuery(self, p):
+        pressed = self._queries.pop(str(p.get("callback_query_id")), None)  # answerable once
+        if pressed is None or time.monotonic() - pressed > self.callback_timeout:
+            return _error(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        return _ok(True)
+
+    async def api_setWebhook(self, p):
         return _ok(True)
 
     async def api_setMyCommands(self, p):
@@ -310,6 +348,12 @@ class FakeTelegram:
 
     async def api_getMyCommands(self, p):
         return _ok([])
+
+
+BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 def _ok(result) -> web.Response:

@@ -272,3 +272,69 @@ async def test_region_autocomplete_offers_the_vocabulary(dc):
     await dc.fake.dispatch("INTERACTION_CREATE", data)
     [answer] = await dc.fake.wait_for(lambda c: c.path.startswith("interactions/") and c.body.get("type") == 8)
     assert {"name": "Calf", "value": "calf"} in answer.body["data"]["choices"]
+
+
+async def test_new_people_whose_first_dms_arrive_together_are_all_saved_and_answered(dc):
+    people = [7000 + i for i in range(20)]
+    for uid in people:  # dispatched back to back: discord.py handles each event in its own task
+        await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(uid, f"/note one of {uid}"))
+        await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(uid, f"/note two of {uid}"))
+
+    def noted() -> int:
+        return sum("Noted" in content(c) for c in dc.fake.sent())
+
+    await dc.fake.wait_for(lambda c: noted() == 40, within=20)
+    row = await dc.store.fetchone("SELECT count(*), count(DISTINCT user_id) FROM entries")
+    assert tuple(row) == (40, 20)
+
+
+async def test_commands_declare_where_they_work_never_group_dms_or_user_installs(dc):
+    [synced] = [c for c in dc.fake.calls if c.method == "PUT" and c.path.endswith("commands")]
+    for command in synced.body:
+        assert command["contexts"] == [0, 1], command["name"]  # guild, bot DM; not 2 (group DMs)
+        assert command["integration_types"] == [0], command["name"]  # installed on a server only
+
+
+async def test_a_group_dm_is_never_treated_as_private(dc):
+    from tests.fake_discord import GROUP_DM_ID
+
+    await dc.fake.dispatch("MESSAGE_CREATE", dc.fake.dm_message(ALEX, "/note a private worry"))
+    await answered(dc, 0, "Noted")
+    since = len(dc.fake.calls)
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="journal", group_dm=True))
+    await answered(dc, since, "a private worry")
+    await answered(dc, since, "answered you in a direct message")
+    new = dc.fake.calls[since:]
+    dm = [c for c in new if c.path == f"channels/{ALEX + 1}/messages" and "a private worry" in content(c)]
+    assert dm  # the journal went to the one-to-one DM ...
+    in_group = [c for c in new if "a private worry" in content(c) and not c.path.startswith("channels/")]
+    assert not in_group  # ... and never as a followup into the group DM
+    assert not [c for c in new if str(GROUP_DM_ID) in c.path]
+    [ack] = [c for c in new if c.path.startswith("interactions/")]
+    assert ack.body["data"]["flags"] & 64  # even the "thinking" note is ephemeral
+
+
+async def test_an_interaction_too_late_to_acknowledge_is_answered_by_dm(dc):
+    since = len(dc.fake.calls)
+    await dc.fake.dispatch("INTERACTION_CREATE", dc.fake.interaction(ALEX, name="journal", age=4))
+    text = await answered(dc, since, "no entries")
+    assert text
+    refused = [c for c in dc.fake.calls[since:] if c.path.startswith("interactions/")]
+    assert len(refused) == 1  # tried once (Discord said 404 Unknown interaction), not again
+
+
+async def test_the_fake_refuses_a_second_acknowledgement_and_oversized_bodies(dc):
+    import aiohttp
+
+    data = dc.fake.interaction(ALEX, name="help")
+    url = f"{dc.fake.url}/api/v10/interactions/{data['id']}/{data['token']}/callback"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"type": 5}) as first:
+            assert first.status == 200
+        async with http.post(url, json={"type": 5}) as second:
+            assert second.status == 400 and (await second.json())["code"] == 40060
+        late = dc.fake.interaction(ALEX, name="help", age=3.5)
+        async with http.post(f"{dc.fake.url}/api/v10/interactions/{late['id']}/x/callback", json={"type": 5}) as r:
+            assert r.status == 404 and (await r.json())["code"] == 10062
+        async with http.post(f"{dc.fake.url}/api/v10/channels/1/messages", json={"content": "x" * 2001}) as r:
+            assert r.status == 400 and (await r.json())["code"] == 50035

@@ -70,3 +70,73 @@ async def test_another_persons_link_button_does_nothing(make_chat):
     mallory = make_chat("m", "console")
     await mallory.press_id("link:deliver:telegram")
     assert "expired" in mallory.text
+
+
+async def test_guessing_link_codes_is_limited_per_account_and_for_everyone(make_chat, engine, store):
+    from handlers.link import WRONG_FOR_EVERYONE, WRONG_PER_ACCOUNT
+
+    owner = make_chat("4242", "telegram")
+    await owner.send("/link")
+    code = re.search(r"/link ([A-Z0-9]{6})", owner.text).group(1)
+    wrong = "22222" + ("3" if code[-1] != "3" else "4")
+    guesser = make_chat("mallory", "console")
+    for _ in range(WRONG_PER_ACCOUNT):
+        await guesser.send(f"/link {wrong}")
+        assert "unknown or has expired" in guesser.text
+    await guesser.send(f"/link {code}")  # even the right code: this account is paused
+    assert "paused" in guesser.text and "Linked" not in guesser.text
+    # many accounts, one guess each (the audit's 2,000 identities): the shared budget stops them
+    for i in range(WRONG_FOR_EVERYONE):
+        await make_chat(f"sybil{i}", "console").send(f"/link {wrong}")
+    late = make_chat("sybil-late", "console")
+    await late.send(f"/link {code}")
+    assert "paused" in late.text
+    assert (
+        await store.fetchone(
+            "SELECT count(*) FROM identities "
+            "WHERE user_id = (SELECT user_id FROM identities WHERE external_id = '4242')"
+        )
+    )[0] == 1
+
+
+async def test_a_code_stops_working_after_too_many_wrong_guesses_during_its_life(make_chat, engine, store, clock):
+    from handlers import link as link_handler
+
+    owner = make_chat("4242", "telegram")
+    await owner.send("/link")
+    code = re.search(r"/link ([A-Z0-9]{6})", owner.text).group(1)
+    now = int(clock.now().timestamp())
+    await store.write(
+        lambda conn: conn.executemany(
+            "INSERT INTO link_attempts(at, platform, external_id) VALUES (?, 'discord', ?)",
+            [(now, str(i)) for i in range(link_handler.WRONG_PER_CODE)],  # guesses during its life
+        )
+    )
+    assert link_handler.WRONG_PER_CODE < link_handler.WRONG_FOR_EVERYONE  # not the shared budget at work
+    finder = make_chat("lucky", "console")
+    await finder.send(f"/link {code}")
+    assert "Linked" not in finder.text and "unknown or has expired" in finder.text
+
+
+async def test_the_owner_is_told_when_their_code_is_used_and_can_revoke_or_unlink(make_chat, engine, store):
+    told = Recording()
+    engine.add_sender("telegram", told)
+    owner = make_chat("4242", "telegram")
+    await owner.send("/note mine")
+    await owner.send("/link")
+    code = re.search(r"/link ([A-Z0-9]{6})", owner.text).group(1)
+    other = make_chat("ana", "console")
+    await other.send(f"/link {code}")
+    assert "Linked" in other.text
+    assert told.got and told.got[0][0] == "4242" and "just used on the console" in told.got[0][1]
+    await owner.send("/link unlink")
+    assert "1 other app" in owner.text
+    await other.send("/journal")
+    assert "mine" not in other.text  # the console is a new, separate person again
+    # revoke: a code withdrawn can't be used
+    await owner.send("/link")
+    code = re.search(r"/link ([A-Z0-9]{6})", owner.text).group(1)
+    await owner.send("/link revoke")
+    assert "withdrawn" in owner.text
+    await other.send(f"/link {code}")
+    assert "unknown or has expired" in other.text

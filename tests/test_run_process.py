@@ -77,3 +77,69 @@ async def test_a_reminder_waits_out_an_unreachable_api_and_is_delivered_once(tg)
     assert await asyncio.wait_for(task, 30) is True
     water = [c for c in tg.fake.calls[before:] if c.method == "sendMessage" and "glass of water" in c.params["text"]]
     assert len(water) == 1
+
+
+def test_compose_waits_longer_than_the_bot_takes_to_stop():
+    import re
+
+    from bot.runner import SHUTDOWN_BUDGET_S
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    grace = int(re.search(r"stop_grace_period:\s*(\d+)s", compose).group(1))
+    assert grace >= SHUTDOWN_BUDGET_S + 5  # SIGKILL must never cut a clean stop short
+
+
+async def test_sigterm_during_a_reminder_burst_stops_fast_and_records_every_delivery(tmp_path):
+    from datetime import UTC, datetime
+
+    from bot.store import Store
+
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    db = tmp_path / "burst.db"
+    store = await Store.open(db)
+    now = datetime.now(UTC)
+    due = int(now.timestamp()) - 5
+    for i in range(300):
+        user, _ = await store.user_for("telegram", str(20_000 + i), "UTC", now)
+        await store.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
+            "VALUES (?, 'hydration', 0, 600, 1, ?)",
+            (user.id, due),
+        )
+    await store.close()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_TOKEN": TOKEN,
+        "FLICKER_TELEGRAM_API_URL": fake.url,
+        "FLICKER_DB": str(db),
+        "FLICKER_TICK_SECONDS": "1",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await fake.wait_for(lambda c: len(fake.sent("sendMessage")) >= 20, within=30)
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        await asyncio.wait_for(proc.wait(), 20)
+        stopped_in = time.monotonic() - started
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.stop()
+    assert proc.returncode == 0 and stopped_in < 8  # 300 at 30/s would have taken 10 s
+    delivered = {int(c.params["chat_id"]) for c in fake.sent("sendMessage")}
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
+        "SELECT i.external_id, d.status FROM deliveries d JOIN identities i ON i.user_id = d.user_id"
+    ).fetchall()
+    due_left = conn.execute("SELECT count(*) FROM reminders WHERE next_due <= ?", (due,)).fetchone()[0]
+    conn.close()
+    sent = {int(ext) for ext, status in rows if status == "sent"}
+    assert sent == delivered  # the ledger knows exactly which were delivered
+    assert not [s for _, s in rows if s == "sending"]
+    claimed = sum(1 for _, s in rows if s == "claimed")
+    assert len(sent) + claimed + due_left == 300  # the rest waits for the next start

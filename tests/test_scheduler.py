@@ -5,7 +5,10 @@ Time only moves when a test moves the FrozenClock; `await scheduler.tick()` is o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +17,7 @@ import pytest
 from bot.config import Settings
 from bot.engine import RecipientUnavailable
 from bot.reminders import apply, get_settings, snooze, upsert_kind, write_settings
-from bot.scheduler import ReminderScheduler, claim_due
+from bot.scheduler import ReminderScheduler, claim_due, on_the_wire
 from bot.store import to_ts
 
 
@@ -280,3 +283,112 @@ async def test_start_registers_one_interval_job_and_stops(engine, sender):
     finally:
         await scheduler.stop()
     assert scheduler._aps is None
+
+
+class PacedSender:
+    """Sends one at a time at a fixed pace (like a platform's rate limiter); can hang forever."""
+
+    def __init__(self, pace_s: float = 0.0, hang_after: int | None = None) -> None:
+        self.pace_s = pace_s
+        self.hang_after = hang_after
+        self.sent: list[str] = []
+        self._lock = asyncio.Lock()
+        self.started = 0
+
+    async def send(self, external_id, chat_id, replies) -> None:
+        async with self._lock:  # one request on the wire at a time; the others wait here
+            await on_the_wire()
+            self.started += 1
+            if self.hang_after is not None and len(self.sent) >= self.hang_after:
+                await asyncio.Event().wait()  # the process dies during this send
+            await asyncio.sleep(self.pace_s)
+            self.sent.append(external_id)
+
+
+async def _many_due(engine, clock, n: int) -> None:
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    for i in range(n):
+        user = await add_user(engine, f"burst{i}", "UTC")
+        await add_reminder(engine, user, "hydration", "05:10")
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+
+
+async def _until(condition, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():  # noqa: ASYNC110 - polling a plain condition, with a deadline
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.005)
+
+
+async def _statuses(engine) -> dict[str, int]:
+    rows = await engine.store.fetchall("SELECT status, count(*) FROM deliveries GROUP BY status")
+    return {r[0]: r[1] for r in rows}
+
+
+async def test_a_kill_during_a_burst_loses_at_most_the_sends_in_flight(engine, clock):
+    await _many_due(engine, clock, 120)
+    dying = PacedSender(hang_after=40)
+    engine.add_sender("console", dying)
+    task = asyncio.create_task(make_scheduler(engine).tick())
+    await _until(lambda: dying.started > 40)
+    await asyncio.sleep(0.05)
+    seen = await _statuses(engine)  # what is on disk at the moment of the kill
+    assert seen.get("sent") == 40  # each delivery recorded as it went, not after the whole batch
+    assert seen.get("sending", 0) == 1  # only the one on the wire; those queued behind it are 'claimed'
+    task.cancel()  # kill -9: nothing after this point runs
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    # the restart: recorded deliveries are not repeated, the unknown ones are said to be unknown
+    fresh = PacedSender()
+    engine.add_sender("console", fresh)
+    await make_scheduler(engine).tick()
+    after = await _statuses(engine)
+    unknown = after.get("unknown", 0)
+    assert unknown == 1
+    assert after.get("sent") == 120 - unknown
+    assert not set(dying.sent) & set(fresh.sent) and len(set(fresh.sent)) == len(fresh.sent)
+
+
+async def test_stop_during_a_burst_returns_at_once_and_the_rest_is_sent_after_the_restart(engine, clock):
+    await _many_due(engine, clock, 200)
+    slow = PacedSender(pace_s=0.01)  # 100 a second: the whole burst would take 2 s
+    engine.add_sender("console", slow)
+    scheduler = make_scheduler(engine)
+    task = asyncio.create_task(scheduler.tick())
+    await _until(lambda: len(slow.sent) >= 10)
+    t0 = time.perf_counter()
+    await scheduler.stop()
+    await task
+    assert time.perf_counter() - t0 < 1.0  # the whole burst would take 2 s
+    first = list(slow.sent)
+    assert len(first) < 100
+    assert (await _statuses(engine)).get("sending", 0) == 0  # nothing left half-done
+    again = PacedSender()
+    engine.add_sender("console", again)
+    await make_scheduler(engine).tick()
+    assert sorted(first + again.sent) == sorted(f"burst{i}" for i in range(200))
+
+
+async def test_a_console_delivers_only_its_own_persons_reminders_and_touches_no_one_elses(engine, clock, sender):
+    from bot.scheduler import Scope
+
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    me = await add_user(engine, "me", "UTC")
+    other = await add_user(engine, "someone-else", "UTC")
+    bot_user, _ = await engine.store.user_for("telegram", "4242", "UTC", clock.now())
+    for u in (me, other, bot_user):
+        await add_reminder(engine, u, "hydration", "05:10")
+    before = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+    console = ReminderScheduler(engine, Settings(tick_seconds=5), scope=Scope(identity=("console", "me")))
+    assert await console.tick() == 1
+    assert [ext for ext, _ in sender.sent] == ["me"]
+    after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    assert after[other.id] == before[other.id] and after[bot_user.id] == before[bot_user.id]
+    assert [r[0] for r in await engine.store.fetchall("SELECT user_id FROM deliveries")] == [me.id]
+    assert await engine.store.fetchone("SELECT at FROM heartbeat WHERE name = 'scheduler'") is None
+    # the bot's own scheduler leaves console people alone too
+    bot = ReminderScheduler(engine, Settings(tick_seconds=5), scope=Scope(platforms=frozenset({"telegram"})))
+    await bot.tick()
+    after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
+    assert after[other.id] == before[other.id] and after[bot_user.id] != before[bot_user.id]

@@ -114,3 +114,30 @@ async def test_processes_starting_together_on_a_new_file_migrate_it_once(db_path
         for s in opened:
             await s.close()
     assert sorted(r[0] for r in rows) == sorted(migration_files())
+
+
+async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path, clock):
+    from bot.engine import Engine
+    from tests.conftest import Chat
+
+    a, b = await Store.open(db_path), await Store.open(db_path)
+    try:
+        here, there = Chat(Engine(a, clock=clock), "pat"), Chat(Engine(b, clock=clock), "pat")
+        await here.send("/note in a")
+        await there.send("/note in b")  # b has pat cached now
+        await a.set_timezone((await a.user_for("console", "pat", "UTC", clock.now()))[0], "Asia/Tokyo")
+        user_b, _ = await b.user_for("console", "pat", "UTC", clock.now())
+        assert user_b.timezone == "Asia/Tokyo"  # the change made by the other process is seen
+        await here.send("/forget")
+        await here.press("Yes, erase everything")
+        replies = await there.send("/note after the other process erased everything")
+        assert any("Noted" in r.text for r in replies)  # not "something went wrong"
+        assert (await b.fetchone("SELECT count(*) FROM entries"))[0] == 1
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_an_acknowledged_write_is_fsynced(store):
+    # synchronous=FULL (2): COMMIT waits for the WAL to reach the disk, as the README promises
+    assert (await store.fetchone("PRAGMA synchronous"))[0] == 2

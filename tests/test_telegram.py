@@ -283,3 +283,145 @@ async def test_hostile_inputs_through_telegram_each_get_a_clean_reply(tg):
         reply = await say(tg, 3000 + i, text[:4096])
         assert reply.strip()
     # a reply Telegram refused (bad entities, too long) would have left the person without an answer
+
+
+async def test_new_people_whose_first_messages_arrive_in_one_batch_are_all_saved_and_answered(tg):
+    people = range(4000, 4020)
+    for uid in people:  # one getUpdates batch, as after a restart or an outage
+        tg.fake.updates.append({"update_id": 10_000 + uid * 3, **tg.fake.text_update(uid, "/start")})
+        tg.fake.updates.append({"update_id": 10_001 + uid * 3, **tg.fake.text_update(uid, f"/note first of {uid}")})
+        tg.fake.updates.append({"update_id": 10_002 + uid * 3, **tg.fake.text_update(uid, f"/note second of {uid}")})
+    async with tg.fake._new_update:
+        tg.fake._new_update.notify_all()
+
+    def answered(uid: int) -> bool:
+        texts = [c.params["text"] for c in tg.fake.sent("sendMessage", uid)]
+        return sum("Noted" in t for t in texts) == 2
+
+    await tg.fake.wait_for(lambda c: all(answered(u) for u in people), within=20)
+    row = await tg.store.fetchone("SELECT count(*), count(DISTINCT user_id) FROM entries")
+    assert tuple(row) == (40, 20)
+
+
+async def test_a_refused_edit_is_not_retried_and_the_answer_comes_at_once(tg):
+    await say(tg, ALEX, "/log")
+    question = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
+    tg.fake.delete(question)  # the person deleted it: Telegram refuses the edit (400)
+    t0 = time.monotonic()
+    text = await press(tg, ALEX, "Calf")
+    assert "Which side" in text and time.monotonic() - t0 < 3  # was 91 s of retries
+    assert len(tg.fake.sent("editMessageText")) == 1
+
+
+async def test_a_press_too_old_to_acknowledge_is_still_handled(tg):
+    await say(tg, ALEX, "/log")
+    message = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
+    button = message["reply_markup"]["inline_keyboard"][0][0]
+    since = len(tg.fake.calls)
+    await tg.fake.push(tg.fake.press_update(ALEX, message, button["callback_data"], age=60))
+    new = await settle(tg.fake, since)
+    assert any("Which side" in str(c.params.get("text")) for c in new if c.method == "sendMessage")
+    assert len([c for c in new if c.method == "answerCallbackQuery"]) == 1  # refused once, not retried
+
+
+async def test_an_html_502_is_retried_and_a_400_never_is(tg):
+    tg.fake.fail("sendMessage", "502", times=1)  # Telegram's front end: an HTML page
+    await say(tg, ALEX, "/note one")
+    noted = [c for c in tg.fake.sent("sendMessage", ALEX) if "Noted" in c.params["text"]]
+    assert len(noted) == 2  # refused once, then delivered
+    from telegram.error import BadRequest
+
+    from bot.adapters.telegram_send import surely_not_delivered
+
+    assert not surely_not_delivered(BadRequest("Bad Request: message to edit not found"))
+
+
+async def test_webhook_mode_skips_a_repeated_update_id(tmp_path):
+    import socket
+
+    import aiohttp
+
+    from bot.adapters.telegram import _secret
+
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = await Store.open(tmp_path / "wh.db")
+    engine = Engine(store, clock=FrozenClock(START))
+    settings = Settings(
+        db_path=str(tmp_path / "wh.db"),
+        telegram_token=TOKEN,
+        telegram_api_url=fake.url,
+        webhook_url="https://example.invalid/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    runner = TelegramRunner(engine, settings, retry_base_delay=0.01)
+    await runner.start()
+    try:
+        update = {"update_id": 5005, **fake.text_update(ALEX, "/note only once")}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": _secret(TOKEN)}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(3):  # Telegram resends when it thinks the first delivery failed
+                async with http.post(f"http://127.0.0.1:{port}/telegram", json=update, headers=headers) as r:
+                    assert r.status == 200
+        await fake.wait_for(lambda c: c.method == "sendMessage" and "Noted" in c.params["text"])
+        await asyncio.sleep(0.4)
+        assert len([c for c in fake.sent("sendMessage") if "Noted" in c.params["text"]]) == 1
+        assert (await store.fetchone("SELECT count(*) FROM entries"))[0] == 1
+    finally:
+        await runner.stop()
+        await store.close()
+        await fake.stop()
+
+
+async def test_one_persons_flood_does_not_delay_another_persons_reply(tg):
+    for i in range(60):
+        await tg.fake.push(tg.fake.text_update(ALEX, f"/note flood {i}"))
+    await tg.fake.wait_for(lambda c: len(tg.fake.sent("sendMessage", ALEX)) >= 3)
+    t0 = time.monotonic()
+    await tg.fake.push(tg.fake.text_update(SAM, "/help"))
+    await tg.fake.wait_for(lambda c: bool(tg.fake.sent("sendMessage", SAM)))
+    assert time.monotonic() - t0 < 1.0  # behind 20 queued replies it was 2.2 s
+    await asyncio.sleep(1.5)
+    flood_replies = tg.fake.sent("sendMessage", ALEX)
+    assert len(flood_replies) <= tg.engine.flood_limit + 2  # + a greeting and one "slow down"; no more
+
+
+async def test_a_restart_replays_what_a_crash_left_at_each_step_and_saves_nothing_twice(tg):
+    from telegram import Update
+
+    from bot.adapters.telegram import SAVED_BEFORE_RESTART
+    from bot.messages import Incoming, Reply
+
+    def update(uid: int, update_id: int, text: str) -> Update:
+        return Update.de_json({"update_id": update_id, **tg.fake.text_update(uid, text)}, tg.runner.app.bot)
+
+    # 1. recorded, never handled: handled after the restart
+    await tg.runner.inbox.receive(update(ALEX, 9001, "/note received only"))
+    # 2. handled (entry saved) but the replies were never written down: not handled twice
+    applied = update(SAM, 9002, "/note saved, unanswered")
+    await tg.runner.inbox.receive(applied)
+    with tg.runner._applying(applied):
+        await tg.engine.handle(Incoming("telegram", str(SAM), text="/note saved, unanswered", chat_id=str(SAM)))
+    # 3. replies written down, the first of two sent: only the second is sent again
+    await tg.runner.inbox.receive(update(3003, 9003, "/help"))
+    await tg.runner.inbox.handled(9003, 3003, 3003, True, [Reply("first part"), Reply("second part")])
+    await tg.runner.inbox.sent(9003, 1)
+
+    await tg.runner.stop()  # the restart
+    tg.runner = TelegramRunner(tg.engine, tg.settings, retry_base_delay=0.01, poll_timeout=1)
+    since = len(tg.fake.calls)
+    await tg.runner.start()
+    await tg.fake.wait_for(lambda c: len([x for x in tg.fake.calls[since:] if x.method == "sendMessage"]) >= 3)
+    await asyncio.sleep(0.3)
+    sent = [(int(c.params["chat_id"]), c.params["text"]) for c in tg.fake.calls[since:] if c.method == "sendMessage"]
+    assert any(uid == ALEX and "Noted" in t for uid, t in sent)
+    assert any(uid == SAM and t == SAVED_BEFORE_RESTART for uid, t in sent)
+    assert [t for uid, t in sent if uid == 3003] == ["second part"]
+    texts = [r[0] for r in await tg.store.fetchall("SELECT text FROM entries")]
+    assert sorted(texts) == ["received only", "saved, unanswered"]
+    open_rows = await tg.store.fetchone("SELECT count(*) FROM telegram_inbox WHERE status != 'done'")
+    assert open_rows[0] == 0

@@ -5,6 +5,7 @@ answered ephemerally and the conversation continues in DMs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 
@@ -15,16 +16,40 @@ from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.logs import install_redaction
 from bot.messages import Incoming, Reply
+from bot.scheduler import on_the_wire
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
 LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
+QUIET = "Received."  # a deferred command must end with something, even when the engine has nothing to say
 DMS_CLOSED = (
     "I answer health questions only in direct messages, and yours are closed to me. "
     "Open them under Server settings > Privacy settings > Direct messages, then try again."
 )
 OTHER_PERSON = "This button belongs to someone else's question. Use the command yourself to get your own."
+# Where the commands work: servers and the bot's own DMs. Never group DMs ("private channels"),
+# where others read along, and never as a user-installed app (which is what reaches them).
+CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False)
+INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
+
+
+def is_private(interaction: discord.Interaction) -> bool:
+    """Only a one-to-one DM with the bot is private; a group DM has no guild but has an audience."""
+    if interaction.guild_id is not None:
+        return False
+    channel = interaction.channel
+    return channel is not None and getattr(channel, "type", None) == discord.ChannelType.private
+
+
+async def acknowledge(interaction: discord.Interaction, **kwargs) -> bool:
+    """Defer within Discord's 3 seconds; False if Discord refused (too late, or already done)."""
+    try:
+        await interaction.response.defer(**kwargs)
+        return True
+    except discord.HTTPException as exc:
+        log.info("discord: an interaction could not be acknowledged (%s); answering by DM", exc.status)
+        return False
 
 
 def clean(text: str) -> str:
@@ -74,8 +99,8 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<
         if interaction.user.id != self.owner:
             await interaction.response.send_message(OTHER_PERSON, ephemeral=True)
             return
-        await interaction.response.defer()  # within Discord's 3 seconds, whatever the engine does
-        if self.runner is not None:
+        await acknowledge(interaction)  # within Discord's 3 seconds, whatever the engine does
+        if self.runner is not None:  # a press Discord no longer accepts an answer for still counts
             await self.runner.pressed(interaction, self.choice, self.item.label or "")
 
 
@@ -84,6 +109,7 @@ class DiscordSender:
         self.runner = runner
 
     async def send(self, external_id: str, chat_id: str | None, replies: list[Reply]) -> None:
+        await on_the_wire()  # discord.py paces inside its own HTTP client: count the send as started
         try:
             user = await self.runner.client.fetch_user(int(external_id))
             await self.runner.send(user, replies, int(external_id))
@@ -143,16 +169,24 @@ class DiscordRunner:
                 text = " ".join(x for x in (side, region, duration, details) if x)
                 await runner.command(interaction, f"/log {text}".strip())
 
-            return app_commands.Command(name=name, description=summary[:100], callback=log_cb)
+            return app_commands.Command(
+                name=name,
+                description=summary[:100],
+                callback=log_cb,
+                allowed_contexts=CONTEXTS,
+                allowed_installs=INSTALLS,
+            )
 
         async def cb(interaction: discord.Interaction, details: str | None = None) -> None:
             await runner.command(interaction, f"/{name} {details or ''}".strip())
 
-        return app_commands.Command(name=name, description=summary[:100], callback=cb)
+        return app_commands.Command(
+            name=name, description=summary[:100], callback=cb, allowed_contexts=CONTEXTS, allowed_installs=INSTALLS
+        )
 
     async def command(self, interaction: discord.Interaction, text: str) -> None:
-        in_dm = interaction.guild is None
-        await interaction.response.defer(ephemeral=not in_dm, thinking=True)
+        in_dm = is_private(interaction)
+        acked = await acknowledge(interaction, ephemeral=not in_dm, thinking=True)
         user = interaction.user
         replies = await self.engine.handle(
             Incoming(
@@ -164,19 +198,22 @@ class DiscordRunner:
                 display_name=user.display_name,
             )
         )
-        if in_dm:
-            await self._followups(interaction, replies, user.id)
+        if in_dm and acked:
+            await self._followups(interaction, replies or [Reply(QUIET, private=False)], user.id)
             return
         # An emergency instruction is said in the channel too (a life matters more than privacy
         # here); it never repeats the person's words.
-        for reply in (r for r in replies if r.aloud):
-            for kwargs in self._messages(reply, user.id):
-                await interaction.followup.send(**kwargs, ephemeral=False)
-        try:  # a guild channel: everything else goes to DMs, the channel sees only an ephemeral note
+        if acked:
+            for reply in (r for r in replies if r.aloud):
+                for kwargs in self._messages(reply, user.id):
+                    await interaction.followup.send(**kwargs, ephemeral=False)
+        try:  # a guild channel or group DM: everything else goes to DMs, the channel sees only an ephemeral note
             await self.send(user, [r for r in replies if not r.aloud], user.id)
-            await interaction.followup.send("I've answered you in a direct message.", ephemeral=True)
+            if acked:
+                await interaction.followup.send("I've answered you in a direct message.", ephemeral=True)
         except discord.Forbidden:
-            await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+            if acked:
+                await interaction.followup.send(DMS_CLOSED, ephemeral=True)
 
     # ---- buttons, DMs ------------------------------------------------------------------------------
     async def pressed(self, interaction: discord.Interaction, choice: str, label: str) -> None:
@@ -187,18 +224,19 @@ class DiscordRunner:
             except discord.HTTPException:
                 pass  # the answer still counts
         user = interaction.user
-        in_dm = interaction.guild is None
+        in_dm = is_private(interaction)
         replies = await self.engine.handle(
             Incoming(PLATFORM, str(user.id), choice=choice, chat_id=str(interaction.channel_id), private=in_dm)
         )
         try:
             await self.send(interaction.channel if in_dm else user, replies, user.id)
         except discord.Forbidden:
-            await interaction.followup.send(DMS_CLOSED, ephemeral=True)
+            with contextlib.suppress(discord.HTTPException):  # the interaction may be gone by now
+                await interaction.followup.send(DMS_CLOSED, ephemeral=True)
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or message.guild is not None or not message.content:
-            return  # only direct messages are read as free text
+        if message.author.bot or not isinstance(message.channel, discord.DMChannel) or not message.content:
+            return  # only one-to-one direct messages are read as free text
         replies = await self.engine.handle(
             Incoming(
                 PLATFORM,

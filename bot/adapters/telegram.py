@@ -7,26 +7,43 @@ one, the group gets only a button that deep-links to it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, CallbackQueryHandler, ContextTypes, filters
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    ContextTypes,
+    TypeHandler,
+    filters,
+)
 from telegram.ext import MessageHandler as PTBMessageHandler
-from telegram.request import HTTPXRequest
 
+from bot.adapters.telegram_inbox import Inbox, InboxQueue
 from bot.adapters.telegram_limits import StrictRateLimiter
-from bot.adapters.telegram_send import CallbackCodec, Delivery, escape
+from bot.adapters.telegram_send import CallbackCodec, Delivery, StatusAwareRequest, escape
 from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.logs import install_redaction
 from bot.messages import Incoming, Reply
+from bot.store import WRITE_ALSO
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 OTHER_PERSON = "This button belongs to someone else's question. Send the command yourself to get your own."
+ADMIT_GROUP, FINISHED_GROUP = -1, 99
+SAVED_BEFORE_RESTART = (
+    "I restarted just as I was answering your last message. It was taken in and saved; "
+    "/journal shows your latest entries."
+)
 OPEN_PRIVATE = "I answer health questions only in a private chat. Tap below to open one; your answer is waiting there."
 
 
@@ -57,15 +74,21 @@ class TelegramRunner:
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.codec = CallbackCodec()
+        self.inbox = Inbox(engine.store)
+        self._resending: asyncio.Task | None = None
         install_redaction([settings.telegram_token or ""])  # Bot API URLs carry the token
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request, URL included
+        self.queue = InboxQueue(self.inbox, wait=bool(settings.webhook_url))
+        polling = StatusAwareRequest(connect_timeout=5, read_timeout=poll_timeout + 10)
+        polling.before_get_updates = self.queue.committed
         builder: ApplicationBuilder = (
             Application.builder()
             .token(settings.telegram_token)
             .rate_limiter(rate_limiter or StrictRateLimiter(overall=30, group_per_minute=20, max_retries=3))
-            .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
-            .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=poll_timeout + 10))
+            .request(StatusAwareRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
+            .get_updates_request(polling)
             .concurrent_updates(64)
+            .update_queue(self.queue)
         )
         if settings.telegram_api_url:
             base = settings.telegram_api_url.rstrip("/")
@@ -74,6 +97,10 @@ class TelegramRunner:
         self.delivery = Delivery(self.app.bot, self.codec, base_delay=retry_base_delay)
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_handler(PTBMessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        # An earlier group waits for the update to be on disk and drops a repeated update_id.
+        self.app.add_handler(TypeHandler(Update, self._admit), group=ADMIT_GROUP)
+        # A later group runs after the handler above, even when it failed: the update is finished.
+        self.app.add_handler(TypeHandler(Update, self._finished), group=FINISHED_GROUP)
         self.app.add_error_handler(self._on_error)
         engine.add_sender(PLATFORM, TelegramSender(self))
 
@@ -83,6 +110,7 @@ class TelegramRunner:
         commands = [BotCommand(c.name, c.summary[:256]) for c in self.engine.registry.menu()]
         await self.delivery.call("setMyCommands", lambda: self.app.bot.set_my_commands(commands))
         await self.app.start()
+        await self._replay()
         if self.settings.webhook_url:
             url = self.settings.webhook_url.rstrip("/")
             await self.app.updater.start_webhook(
@@ -98,7 +126,51 @@ class TelegramRunner:
             )
         log.info("telegram: running as @%s", self.app.bot.username)
 
+    async def _replay(self) -> None:
+        """After a restart: handle updates that were recorded but not answered, and send replies
+        that were worked out but not (all) sent."""
+        for update_id, body in await self.inbox.unhandled():
+            update = None
+            try:
+                update = Update.de_json(body, self.app.bot) if body is not None else None
+            except Exception:
+                log.debug("telegram: unreadable recorded update", exc_info=True)
+            if update is None:
+                await self.inbox.done(update_id)
+                continue
+            await self.queue.replay(update)
+        applied = await self.inbox.unhandled("applied")
+        pending = await self.inbox.unsent()
+        if pending or applied:
+            log.info("telegram: resending the replies of %d updates cut off by a restart", len(pending) + len(applied))
+            self._resending = asyncio.create_task(self._resend(pending, applied))
+
+    async def _saved_but_unconfirmed(self, update_id: int, body: dict | None) -> None:
+        """Its effects were saved, its answer was lost in a crash: say so rather than save it twice."""
+        try:
+            update = Update.de_json(body, self.app.bot) if body is not None else None
+            user = update.effective_user if update is not None else None
+            if user is not None:
+                await self.delivery.send(user.id, [Reply(SAVED_BEFORE_RESTART)], user.id)
+        except Exception:
+            log.warning("telegram: could not confirm an update saved before a restart")
+            log.debug("confirm failure", exc_info=True)
+        await self.inbox.done(update_id)
+
+    async def _resend(self, pending, applied) -> None:
+        for update_id, body in applied:
+            await self._saved_but_unconfirmed(update_id, body)
+        for p in pending:
+            try:
+                await self._answer(p.chat_id, p.user_id, p.private, p.replies[p.sent :], p.update_id, p.sent)
+            except Exception:
+                log.warning("telegram: replies cut off by a restart could not be resent")
+                log.debug("resend failure", exc_info=True)
+            await self.inbox.done(p.update_id)
+
     async def stop(self) -> None:
+        if self._resending is not None and not self._resending.done():
+            self._resending.cancel()
         if self.app.updater and self.app.updater.running:
             await self.app.updater.stop()  # no new updates
         if self.app.running:
@@ -138,8 +210,11 @@ class TelegramRunner:
             at=msg.date,
             display_name=user.first_name,
         )
-        replies = await self.engine.handle(incoming, on_progress=lambda r: self._progress(chat.id, user.id, private, r))
-        await self._answer(chat.id, user.id, private, replies)
+        with self._applying(update):
+            replies = await self.engine.handle(
+                incoming, on_progress=lambda r: self._progress(chat.id, user.id, private, r)
+            )
+        await self._handled(update, chat.id, user.id, private, replies)
 
     def _group_text(self, text: str) -> str | None:
         username = (self.app.bot.username or "").lower()
@@ -160,9 +235,9 @@ class TelegramRunner:
             return
         owner, choice = self.codec.decode(query.data or "")
         if owner is not None and owner != query.from_user.id:
-            await self.delivery.call("answerCallbackQuery", lambda: query.answer(OTHER_PERSON))
+            await self._acknowledge(query, OTHER_PERSON)
             return
-        await self.delivery.call("answerCallbackQuery", lambda: query.answer())  # at once: the spinner stops
+        await self._acknowledge(query)  # at once: the spinner stops
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         private = message is None or message.chat.type == ChatType.PRIVATE
@@ -176,8 +251,20 @@ class TelegramRunner:
             private=private,
             display_name=query.from_user.first_name,
         )
-        replies = await self.engine.handle(incoming)
-        await self._answer(chat_id, query.from_user.id, private, replies)
+        with self._applying(update):
+            replies = await self.engine.handle(incoming)
+        await self._handled(update, chat_id, query.from_user.id, private, replies)
+
+    async def _acknowledge(self, query, text: str | None = None) -> None:
+        """Stop the button's spinner. A failure here (the press is too old: Telegram allows a few
+        seconds, and presses queue up while the bot is down) must not cost the press itself."""
+        try:
+            await self.delivery.call("answerCallbackQuery", lambda: query.answer(text))
+        except TelegramError as exc:
+            log.info("telegram: a button press could not be acknowledged (%s); handling it anyway", exc)
+            if text is not None and query.from_user is not None:
+                with contextlib.suppress(TelegramError):  # the toast could not show: say it in private
+                    await self.delivery.send(query.from_user.id, [Reply(text)], query.from_user.id)
 
     async def _mark_answered(self, query, message) -> None:
         """Edit the question to show the answer picked, so the chat reads as a clean record."""
@@ -200,12 +287,51 @@ class TelegramRunner:
                 )
             else:
                 await self.delivery.call("editMessageReplyMarkup", lambda: query.edit_message_reply_markup(None))
-        except BadRequest:
-            pass  # already edited, or too old to edit: the answer still counts
+        except TelegramError:
+            pass  # already edited, deleted, or too old to edit: the answer still counts, and comes as a new message
 
-    async def _answer(self, chat_id: int, user_id: int, private: bool, replies: list[Reply]) -> None:
+    async def _handled(self, update: Update, chat_id: int, user_id: int, private: bool, replies: list[Reply]) -> None:
+        """Write the replies down before sending them, so a restart resends what a crash cut off."""
+        if replies:
+            try:
+                await self.inbox.handled(update.update_id, chat_id, user_id, private, replies)
+            except Exception:
+                log.warning("telegram: could not record replies before sending them")
+        await self._answer(chat_id, user_id, private, replies, update.update_id)
+
+    @contextlib.contextmanager
+    def _applying(self, update: Update):
+        """While the engine handles this update, each of its writes also marks the update applied."""
+        token = WRITE_ALSO.set(self.inbox.applied_marker(update.update_id))
+        try:
+            yield
+        finally:
+            WRITE_ALSO.reset(token)
+
+    async def _admit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.queue.admitted(update.update_id):
+            raise ApplicationHandlerStop  # a repeat: the first copy is (or was) handled
+
+    async def _finished(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.inbox.done(update.update_id)
+        except Exception:
+            log.warning("telegram: could not mark update %d as finished", update.update_id)
+
+    async def _answer(
+        self,
+        chat_id: int,
+        user_id: int,
+        private: bool,
+        replies: list[Reply],
+        update_id: int | None = None,
+        already: int = 0,
+    ) -> None:
         if private:
-            await self.delivery.send(chat_id, replies, user_id)
+            for i, reply in enumerate(replies):
+                await self.delivery.send(chat_id, [reply], user_id)
+                if update_id is not None and i < len(replies) - 1:  # the last one is followed by done
+                    await self.inbox.sent(update_id, already + i + 1)
             return
         aloud = [r for r in replies if r.aloud]  # an emergency instruction: said in the group first
         if aloud:

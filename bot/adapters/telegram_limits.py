@@ -14,6 +14,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.scheduler import on_the_wire
+
 LIMITED = {
     "sendMessage",
     "sendPhoto",
@@ -28,30 +30,52 @@ MARGIN = 1.1  # windows a little longer than Telegram's: requests arrive some ms
 
 
 class _Window:
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(self, limit: int, period: float, smooth: bool = False) -> None:
         self.limit, self.period = limit, period * MARGIN
         self.times: deque[float] = deque()
         self.lock = asyncio.Lock()
+        # Evenly spaced rather than in bursts: the same 30 a second, but only a request or two is
+        # ever on the wire at once, which is all a crash can leave unconfirmed (sent twice on restart).
+        self.gap = self.period / limit if smooth else 0.0
+        self.last = 0.0
 
     async def acquire(self) -> None:
         async with self.lock:  # FIFO: first come, first sent
             while True:
                 now = time.monotonic()
+                if self.gap and now - self.last < self.gap:
+                    await asyncio.sleep(self.gap - (now - self.last))
+                    continue
                 while self.times and now - self.times[0] >= self.period:
                     self.times.popleft()
                 if len(self.times) < self.limit:
                     self.times.append(now)
+                    self.last = now
                     return
                 await asyncio.sleep(self.period - (now - self.times[0]))
 
 
 class StrictRateLimiter(BaseRateLimiter[None]):
     def __init__(self, overall: int = 30, group_per_minute: int = 20, max_retries: int = 3) -> None:
-        self.overall = _Window(overall, 1.0)
+        self.overall = _Window(overall, 1.0, smooth=True)
         self.group_per_minute = group_per_minute
         self.groups: dict[str, _Window] = {}
+        self.chats: dict[str, asyncio.Lock] = {}
         self.max_retries = max_retries
         self.paused_until = 0.0
+
+    async def _fair_turn(self, chat: str) -> None:
+        """Wait for a slot of the overall budget with at most one request per chat in line, so
+        one person's many replies queue behind their own earlier ones, not in front of everyone."""
+        gate = self.chats.get(chat)
+        if gate is None:
+            gate = self.chats[chat] = asyncio.Lock()
+        try:
+            async with gate:
+                await self.overall.acquire()
+        finally:
+            if not gate.locked() and not getattr(gate, "_waiters", None):
+                self.chats.pop(chat, None)
 
     async def initialize(self) -> None:
         pass
@@ -78,7 +102,9 @@ class StrictRateLimiter(BaseRateLimiter[None]):
                 if chat.startswith("-"):
                     window = self.groups.setdefault(chat, _Window(self.group_per_minute, 60.0))
                     await window.acquire()
-                await self.overall.acquire()
+                await self._fair_turn(chat)
+            if limited:
+                await on_the_wire()  # a reminder being sent is 'sending' from here on, not before
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

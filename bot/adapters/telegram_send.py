@@ -13,7 +13,17 @@ from typing import Any, TypeVar
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
 
 from bot.messages import Choice, Reply
 
@@ -108,16 +118,53 @@ def escape(text: str) -> str:
 
 
 # ---- sending, with retries that never duplicate ---------------------------------------------------
+class ServerError(NetworkError):
+    """Telegram (or its front end) answered 5xx: it did not act on the request. Raised from the
+    HTTP status alone, so an HTML error page is handled like a JSON one."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"Telegram server error ({status})")
+        self.status = status
+
+
+class StatusAwareRequest(HTTPXRequest):
+    """python-telegram-bot's HTTP client, but a 5xx becomes ServerError whatever its body is.
+
+    PTB reads the body first: an HTML 502 page (what Telegram's front end sends) fails to
+    parse, and the resulting error looks like any other, so it was not retried."""
+
+    before_get_updates: Callable[[], Awaitable[None]] | None = None  # set per instance (the inbox's commit)
+
+    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        url = kwargs.get("url") or (args[0] if args else "")
+        if self.before_get_updates is not None and str(url).endswith("/getUpdates"):
+            await self.before_get_updates()  # asking for more confirms the last batch: it must be saved
+        code, payload = await super().do_request(*args, **kwargs)
+        if 500 <= code <= 599:
+            raise ServerError(code)
+        return code, payload
+
+
+REFUSED = (BadRequest, Forbidden, InvalidToken, Conflict, ChatMigrated)  # Telegram read it and said no
+
+
 def surely_not_delivered(exc: Exception) -> bool:
-    """True when Telegram certainly did not act on the request, so sending again cannot duplicate."""
-    if isinstance(exc, RetryAfter):
+    """True when Telegram certainly did not act on the request, so sending again cannot duplicate.
+
+    A 4xx answer means the request reached Telegram and was refused: sending it again gets the
+    same answer (and, in python-telegram-bot 22, BadRequest is a NetworkError with no cause,
+    which looked retryable). A 5xx or a connection that never opened is retried; a timeout
+    after the request left is not, since Telegram may have acted on it.
+    """
+    if isinstance(exc, RetryAfter | ServerError):
         return True
+    if isinstance(exc, REFUSED):
+        return False
     cause = exc.__cause__
     if isinstance(exc, TimedOut):
         return isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout)
-    if isinstance(exc, NetworkError) and not isinstance(exc, Forbidden):
-        # a 5xx answer (no cause) or a connection that never opened
-        return cause is None or isinstance(cause, httpx.ConnectError)
+    if isinstance(exc, NetworkError):
+        return isinstance(cause, httpx.ConnectError)
     return False
 
 
