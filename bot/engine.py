@@ -6,7 +6,7 @@ import asyncio
 import difflib
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
@@ -63,6 +63,8 @@ class Registry:
     events: dict[str, list[EventHandler]] = field(default_factory=dict)
     export: dict[str, ExportSection] = field(default_factory=dict)
     privacy: list[str] = field(default_factory=list)
+    # flow -> (is this typed text a new message of its own?, close the open question)
+    closers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)
 
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> Registry:
@@ -80,6 +82,8 @@ class Registry:
                 _add_unique(reg.export, name, fn, m)
             reg.free_text.extend(getattr(m, "FREE_TEXT", ()))
             reg.privacy.extend(getattr(m, "PRIVACY", ()))
+            for name, pair in getattr(m, "CLOSERS", {}).items():
+                _add_unique(reg.closers, name, pair, m)
         reg.free_text.sort(key=lambda pair: pair[0])
         return reg
 
@@ -163,11 +167,14 @@ class Engine:
         route = "?"
         try:
             conv = await self.store.conversation(user.id)
+            notice: list[Reply] = []
             if conv is not None and now - conv.updated_at > CONVERSATION_TTL:
-                await self.store.save_conversation(user.id, None)
+                ctx.conversation = conv
+                notice = await self._close(ctx, "expired")
                 conv = None
             ctx.conversation = conv
             route, replies = await self._route(ctx)
+            replies = [*notice, *replies]
             if is_new and route != "command:start":
                 replies = [*replies, self._first_contact(user)]
             return replies
@@ -197,21 +204,40 @@ class Engine:
             cmd = self.registry.commands.get(name)
             if cmd is None:
                 return "command:?", self._unknown_command(name)
-            return f"command:{name}", await cmd.run(ctx)
+            closed: list[Reply] = []
+            if name != "cancel" and ctx.conversation is not None and ctx.conversation.flow in self.registry.closers:
+                closed = await self._close(ctx, "command")  # a command is a message of its own
+            return f"command:{name}", [*closed, *await cmd.run(ctx)]
 
         ctx.args = text
         conv = ctx.conversation
+        closed = []
         if conv is not None and conv.flow in self.registry.flows:
-            result = await self.registry.flows[conv.flow](ctx)
-            if result is not None:
-                return f"flow:{conv.flow}", result
+            closer = self.registry.closers.get(conv.flow)
+            if closer is not None and text and await closer[0](ctx):
+                closed = await self._close(ctx, "new")  # a new report or question: not an answer
+            else:
+                result = await self.registry.flows[conv.flow](ctx)
+                if result is not None:
+                    return f"flow:{conv.flow}", result
         if not text:
             return "empty", [Reply("I got an empty message. Send /help to see what I understand.", private=False)]
         for _, handler in self.registry.free_text:
             result = await handler(ctx)
             if result is not None:
-                return f"text:{getattr(handler, '__module__', '?')}", result
-        return "text:?", [self._not_understood()]
+                return f"text:{getattr(handler, '__module__', '?')}", [*closed, *result]
+        return "text:?", [*closed, self._not_understood()]
+
+    async def _close(self, ctx: Context, why: str) -> list[Reply]:
+        """Close the open question ("expired", "command", "new"): its flow saves what it has or
+        says what was dropped; a flow with no closer is simply forgotten."""
+        conv = ctx.conversation
+        closer = self.registry.closers.get(conv.flow) if conv is not None else None
+        replies = await closer[1](ctx, why) if closer is not None else []
+        if ctx.conversation is not None:
+            await self.store.save_conversation(ctx.user.id, None)
+            ctx.conversation = None
+        return replies
 
     def _first_contact(self, user: User) -> Reply:
         return Reply(

@@ -4,6 +4,19 @@ The order is the order of /help and of the platforms' command menus; FREE_TEXT h
 by their own priority.
 """
 
-from handlers import help, journal, link, log, plan, privacy, reminder_messages, reminders, start, summary, triage
+from handlers import (
+    chat,
+    help,
+    journal,
+    link,
+    log,
+    plan,
+    privacy,
+    reminder_messages,
+    reminders,
+    start,
+    summary,
+    triage,
+)
 
-MODULES = (start, log, journal, triage, summary, plan, reminders, reminder_messages, link, privacy, help)
+MODULES = (start, log, journal, triage, summary, plan, reminders, reminder_messages, link, privacy, help, chat)

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 ProgressSink = Callable[[Reply], Awaitable[None]]
 
-# How long a half-answered flow waits before it is forgotten.
-CONVERSATION_TTL = timedelta(hours=24)
+# How long a half-answered flow waits for an answer; after that the next message closes it
+# (saving what it has, or saying what was dropped). Stated in the first question asked.
+CONVERSATION_TTL = timedelta(minutes=10)
 
 
 @dataclass

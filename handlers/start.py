@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.messages import Choice, Reply
 from bot.timezones import is_valid, resolve_timezone, zone_label
 from handlers.base import Command, Context, expired
+from rules.intent import classify
 from rules.parser import parse_twitch
 
 INTRO = (
@@ -117,6 +118,21 @@ async def name(ctx: Context) -> list[Reply]:
     await ctx.store.set_first_name(ctx.user, given)
     return [Reply(f"Thanks, {given}. Your name appears only on reports you ask for.")]
 
+
+async def _zone_interrupted(ctx: Context) -> bool:
+    if resolve_timezone(ctx.args).zone is not None:
+        return False
+    return classify(ctx.args, ctx.local_now()).kind in ("report", "question", "feeling", "greeting", "thanks", "note")
+
+
+async def _close_zone(ctx: Context, why: str) -> list[Reply]:
+    await ctx.end_flow()
+    if why != "command":
+        return []  # they moved on: the zone stays as it is, as the question offered
+    return [Reply(f"(Keeping the time zone {zone_label(ctx.user.timezone)}; /timezone changes it any time.)")]
+
+
+CLOSERS = {"timezone": (_zone_interrupted, _close_zone)}
 
 COMMANDS = [
     Command("start", start),
