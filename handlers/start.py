@@ -56,15 +56,21 @@ async def _set_from_text(ctx: Context, text: str) -> list[Reply]:
         shown = text if len(text) <= 40 else text[:37] + "..."
         if answer.suggestions:
             await ctx.set_flow("timezone", "ask")
+            lead = (
+                f"{answer.problem}. Which one is yours?"
+                if answer.problem
+                else (f'I don\'t know the time zone "{shown}". Did you mean one of these?')
+            )
             return [
                 Reply(
-                    f'I don\'t know the time zone "{shown}". Did you mean one of these?',
+                    lead,
                     tuple(Choice(f"tz:set:{z}", zone_label(z)) for z in answer.suggestions)
                     + (Choice("tz:cancel", "Cancel"),),
                 )
             ]
         await ctx.set_flow("timezone", "ask")
-        return [Reply(f'I don\'t know the time zone "{shown}". Try {TZ_EXAMPLES}.', (Choice("tz:cancel", "Cancel"),))]
+        why = f"{answer.problem}. " if answer.problem else f'I don\'t know the time zone "{shown}". '
+        return [Reply(f"{why}Try {TZ_EXAMPLES}.", (Choice("tz:cancel", "Cancel"),))]
     return await _apply(ctx, answer.zone)
 
 
