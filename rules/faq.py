@@ -28,9 +28,21 @@ class Faq:
 
 
 @lru_cache(maxsize=4)
+def _data(path: Path | str | None = None) -> dict:
+    path = Path(path) if path is not None else FAQ_PATH
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _not_covered() -> re.Pattern[str]:
+    topics = _data().get("not_covered", {}).get("topics", [])
+    return re.compile("|".join(f"(?:{p})" for p in topics) or "(?!)")
+
+
+@lru_cache(maxsize=4)
 def load_faq(path: Path | str | None = None) -> tuple[Faq, ...]:
     path = Path(path) if path is not None else FAQ_PATH
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = _data(path)
     words = data.get("words", {})
     out = []
     for f in data.get("faq", []):
@@ -53,6 +65,8 @@ def load_faq(path: Path | str | None = None) -> tuple[Faq, ...]:
 def match_faq(text: str) -> Faq | None:
     """The answer a question asks for, or None when the article doesn't cover it."""
     t = text[:500].lower().replace("’", "'")
+    if _not_covered().search(t):
+        return None
     best, best_score = None, -99
     for f in load_faq():
         if all(g.search(t) for g in f.groups) and len(f.groups) + f.weight > best_score:
@@ -60,6 +74,11 @@ def match_faq(text: str) -> Faq | None:
     return best
 
 
+# A message that only names one of these is a question about it ("b12 deficiency", "lyme?").
+TOPIC_ONLY = frozenset({"als", "ms", "thyroid", "b12", "lyme", "neuropathy", "bfs", "supplements"})
+
+
 def has_topic(text: str) -> bool:
-    """True when a short text names something an answer is about ("b12 deficiency")."""
-    return match_faq(text) is not None
+    """True when a short text names a condition or supplement an answer is about."""
+    f = match_faq(text)
+    return f is not None and f.id in TOPIC_ONLY

@@ -45,6 +45,7 @@ class _Rules:
     relief: re.Pattern[str]
     mood: re.Pattern[str]
     question: re.Pattern[str]
+    note: re.Pattern[str]
     hints: tuple[str, ...]
 
 
@@ -62,6 +63,7 @@ def rules() -> _Rules:
         _any(data["relief"]),
         _any(data["mood"]),
         _any(data["question"]),
+        _any(data.get("note", [])),
         tuple(data["hints"]),
     )
 
@@ -93,7 +95,11 @@ def classify(text: str, now: datetime, parsed: ParsedTwitch | None = None) -> In
         return Intent(GREETING, 0.95, parsed)
     if len(words) <= 8 and r.thanks.search(t):
         return Intent(THANKS, 0.9, parsed)
-    asks = t.endswith("?") or r.question.search(t) is not None or _starts_like_question(t)
+    asks = bool(words) and (
+        (t.endswith("?") and any(c.isalpha() for c in t))
+        or r.question.search(t) is not None
+        or (len(words) > 1 and _starts_like_question(t))
+    )
     if parsed.is_twitch_report and parsed.region and not asks:
         return Intent(REPORT, 0.95 if len(parsed.places) == 1 else 0.85, parsed, feeling)
     if parsed.is_twitch_report and not asks:
@@ -102,11 +108,11 @@ def classify(text: str, now: datetime, parsed: ParsedTwitch | None = None) -> In
         if feeling == "fear" and (match_faq(t) is None or match_faq(t).id == "harmless"):
             return Intent(FEELING, 0.8, parsed, feeling)  # "am I dying?": the fear is the question
         return Intent(QUESTION, 0.9 if t.endswith("?") else 0.75, parsed, feeling)
-    if feeling is not None and set(parsed.triggers) - {"stress"}:
+    if feeling == "fear" and set(parsed.triggers) - {"stress"}:
         return Intent(NOTE, 0.6, parsed, feeling)  # "slept badly, anxious about work"
     if feeling is not None:
         return Intent(FEELING, 0.85, parsed, feeling)
-    if parsed.triggers or says_no_trigger(t) or parsed.occurred_at is not None:
+    if parsed.triggers or says_no_trigger(t) or parsed.occurred_at is not None or r.note.search(t):
         return Intent(NOTE, 0.6, parsed)  # "slept badly, 3 coffees": journal material, no twitch
     if len(words) <= 4 and _topic_only(t):
         return Intent(QUESTION, 0.6, parsed)  # "b12 deficiency", "lyme"

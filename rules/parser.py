@@ -397,10 +397,13 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
     found.discard("")
     triggers = tuple(sorted(found, key=p.trigger_order.__getitem__))
 
+    ongoing_s, spans = _ongoing_phrase(p, t, taken)  # "since yesterday", "all evening": not a time
+    taken += spans
     occurred_at, spans, date_stated = _when(p, t, now, taken)
     taken += spans
-    ongoing_s, spans = _ongoing(p, t, taken)
-    taken += spans
+    if ongoing_s is None:
+        ongoing_s, spans = _ongoing(p, t, taken)
+        taken += spans
     intensity, spans = _intensity(p, t, taken, _DIGIT.search(t) is not None)
     taken += spans
     duration_s = _duration(p, t, taken)
@@ -447,19 +450,29 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
 _COUNTED = re.compile(r"(?:\b(?:times|twice|once|per|every|each)|[0-9]x) (?:a |an |the )?$")
 
 
-def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
-    """Seconds the twitching has gone on ("for 3 weeks", "all day"), and the spans read."""
+_AFTER_TWITCH = re.compile(r"(?:twitch|jump|spasm|flicker|flutter|go)\w* $")
+
+
+def _ongoing_phrase(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+    """Phrases that say how long it has gone on: "all day", "since yesterday", "for weeks"."""
     for m in p.ongoing_phrase.finditer(text):
         if _free(taken, *m.span()):
             return p.ongoing_phrase_s.get(canonical(m.group(0))), [m.span()]
+    return None, []
+
+
+def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+    """Seconds the twitching has gone on ("for 3 weeks", "2 months now"), and the spans read."""
     hint = p.ongoing_hint.search(text)
     for m in p.ongoing.finditer(text, max(0, hint.start() - 40)) if hint else ():
         if not _free(taken, *m.span()):
             continue
         lead, tail, amount = m.group("lead"), m.group("tail"), m.group("on")
         if lead is None and tail is None:
-            if amount is None or amount in ("a", "an") or _COUNTED.search(text, 0, m.start()):
+            if amount is None or _COUNTED.search(text, 0, m.start()):
                 continue  # "twice a day", "3 times a week": how often, not how long
+            if amount in ("a", "an") and not _AFTER_TWITCH.search(text, 0, m.start()):
+                continue  # "3 coffees a day"; but "twitching a month" is how long
         if lead in ("last", "past", "over") and amount is None:
             continue  # "last week" is when it happened
         n = _number(p, amount) if amount else 1.0
