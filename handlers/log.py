@@ -161,7 +161,7 @@ async def _advance(ctx: Context, fields: dict[str, Any], guided: bool, note: str
     first = ctx.conversation is None or ctx.conversation.flow != FLOW
     step = _next_step(fields, guided)
     if step is None:
-        return await _save(ctx, fields)
+        return await _save(ctx, fields, lead=note)
     await ctx.set_flow(FLOW, step, {"fields": fields, "guided": guided})
     return [_question(step, fields, note, first=first)]
 
