@@ -469,9 +469,9 @@ def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int
             continue
         lead, tail, amount = m.group("lead"), m.group("tail"), m.group("on")
         if lead is None and tail is None:
-            if amount is None or _COUNTED.search(text, 0, m.start()):
+            if amount is None or _COUNTED.search(text, max(0, m.start() - 24), m.start()):
                 continue  # "twice a day", "3 times a week": how often, not how long
-            if amount in ("a", "an") and not _AFTER_TWITCH.search(text, 0, m.start()):
+            if amount in ("a", "an") and not _AFTER_TWITCH.search(text, max(0, m.start() - 24), m.start()):
                 continue  # "3 coffees a day"; but "twitching a month" is how long
         if lead in ("last", "past", "over") and amount is None:
             continue  # "last week" is when it happened
