@@ -132,10 +132,8 @@ async def _zone_interrupted(ctx: Context) -> bool:
 
 
 async def _close_zone(ctx: Context, why: str) -> list[Reply]:
-    await ctx.end_flow()
-    if why != "command":
-        return []  # they moved on: the zone stays as it is, as the question offered
-    return [Reply(f"(Keeping the time zone {zone_label(ctx.user.timezone)}; /timezone changes it any time.)")]
+    await ctx.end_flow()  # the zone stays as it is, as the question offered; nothing to report
+    return []
 
 
 CLOSERS = {"timezone": (_zone_interrupted, _close_zone)}

@@ -266,7 +266,7 @@ def test_vocabulary_has_the_agreed_ids_and_groups():
         "arms": ("shoulder", "arm", "upper_arm", "forearm", "hand", "thumb", "fingers"),
         "trunk": ("neck", "chest", "abdomen", "back"),
         "legs": ("buttock", "groin", "leg", "thigh", "knee", "calf", "foot"),
-        "whole": ("widespread",),
+        "everywhere": ("widespread",),
     }
     assert list(v.triggers) == [
         "caffeine", "stimulant", "stress", "fatigue", "poor_sleep", "dehydration", "exercise",
