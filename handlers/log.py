@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import Choice, Reply
+from bot.store import Store, User
 from handlers.base import CONVERSATION_TTL, Command, Context, expired
-from handlers.format import describe_entry, local_stamp, region_words, twitch_summary
+from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
+from handlers.log_advice import POINTED, advice
+from handlers.log_questions import not_understood, question
 from rules.intent import classify
 from rules.parser import (
     ParsedTwitch,
@@ -24,48 +27,13 @@ from rules.parser import (
 from rules.vocabulary import load_vocabulary
 
 FLOW = "log"
-CANCEL = Choice("log:cancel", "Cancel")
-DURATIONS = (
-    (5, "A few seconds"),
-    (30, "About 30 seconds"),
-    (60, "About a minute"),
-    (180, "A few minutes"),
-    (600, "10 minutes or more"),
-)
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; beyond this a time is "still to come"
 OLD_BEFORE_JOURNAL = timedelta(days=31)  # a backfilled week is fine; a year earlier is asked about
-SIDES = (("left", "Left"), ("right", "Right"), ("both", "Both sides"), ("none", "Middle / no side"))
 
 
 # ---- the questions ---------------------------------------------------------------------------
 # Places with no left or right: the side is not asked.
 NO_SIDE = frozenset({"face", "tongue", "neck", "chest", "abdomen", "back", "widespread", "other"})
-# Places that save at once and point to /triage once (CL-4 widespread, CL-5 tongue).
-POINTED = {
-    "widespread": (
-        "Twitching in many places at once is on the checklist of things worth a doctor's look "
-        "(CL-4, RF-1). /triage asks a few questions and says how soon, and why."
-    ),
-    "tongue": (
-        "Twitching of the tongue is worth checking: /triage asks a few questions, including about "
-        "speech and swallowing (CL-5), and says how soon to see a doctor."
-    ),
-}
-LONG_TWITCHING = (
-    "Twitching that has gone on for more than 2 weeks despite rest is on the checklist (CL-1); "
-    "/triage asks a few questions and says how soon to see a doctor."
-)
-EYELID_LONG = (
-    "Eyelid twitching that has lasted more than two weeks is a reason to book an eye doctor "
-    "(ophthalmologist) (EY-3, RD-3). Meanwhile a warm compress and less screen time help (EY-2)."
-)
-EYELID_SHORT = (
-    "Eyelid twitching is very common and usually harmless; most episodes settle within a few days "
-    "(EY-1, FQ-2). A warm compress and less screen time help (EY-2). If it lasts more than two weeks "
-    "or spreads to other muscles of your face, see an eye doctor (EY-3)."
-)
-TWO_WEEKS_S = 14 * 86400
-WAIT_NOTE = f"(I'll keep this question open for {CONVERSATION_TTL.seconds // 60} minutes.)"
 _BARE_NUMBER = re.compile(r"\s*([0-9]{1,4})\s*[.!]?\s*")
 
 
@@ -94,52 +62,6 @@ def _next_step(fields: dict[str, Any], guided: bool) -> str | None:
     return None
 
 
-def _question(step: str, fields: dict[str, Any], note: str = "", first: bool = False) -> Reply:
-    vocab = load_vocabulary()
-    lead = f"{note}\n" if note else ""
-    tail = f" {WAIT_NOTE}" if first else ""
-    if step == "when":
-        return Reply(
-            f'{lead}{fields["when_doubt"]} When was it? Type a day or time (e.g. "yesterday 9pm", '
-            f'"20 Nov"), or press one.{tail}',
-            (Choice("log:when:now", "Just now"), Choice("log:when:today", "Earlier today"), CANCEL),
-        )
-    if step == "region":
-        opts = tuple(Choice(f"log:region:{r.id}", r.label) for r in vocab.regions.values())
-        return Reply(
-            f'{lead}Where was the twitch? Press one, or type it (e.g. "left calf").{tail}',
-            opts + (Choice("log:region:other", "Somewhere else"), CANCEL),
-        )
-    if step == "place":
-        return Reply(f"{lead}Where was it? Type it in a few words; I'll keep your words.{tail}", (CANCEL,))
-    if step == "side":
-        opts = tuple(Choice(f"log:side:{v}", label) for v, label in SIDES)
-        return Reply(f"{lead}Which side?{tail}", opts + (CANCEL,))
-    if step == "duration":
-        opts = tuple(Choice(f"log:duration:{s}", label) for s, label in DURATIONS)
-        return Reply(
-            f"{lead}How long did one twitch last? Press one, or type it "
-            f'(e.g. "5" for 5 seconds, "90s", "2 min").{tail}',
-            opts + (Choice("log:duration:unknown", "Not sure"), CANCEL),
-        )
-    if step == "triggers":
-        picked = set(fields.get("picked") or ())
-        opts = tuple(
-            Choice(f"log:trig:{t.id}", ("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()
-        )
-        done = Choice("log:trig:done", "Done") if picked else Choice("log:trig:none", "None of these")
-        return Reply(
-            f"{lead}Anything that might have set it off? Pick all that fit, then Done "
-            f"(common triggers are caffeine, stress, short sleep and dehydration: BG-3).{tail}",
-            opts + (done, CANCEL),
-        )
-    opts = tuple(Choice(f"log:int:{i}", str(i)) for i in range(1, 6))
-    return Reply(
-        f"{lead}How strong was it, from 1 (barely noticeable) to 5 (very strong)? This one is optional.{tail}",
-        opts + (Choice("log:int:skip", "Skip"),),
-    )
-
-
 # ---- moving the flow on ------------------------------------------------------------------
 def _when_doubt(ctx: Context, fields: dict[str, Any]) -> str | None:
     """A future time, or one long before the journal began, is asked about, not saved."""
@@ -163,7 +85,7 @@ async def _advance(ctx: Context, fields: dict[str, Any], guided: bool, note: str
     if step is None:
         return await _save(ctx, fields, lead=note)
     await ctx.set_flow(FLOW, step, {"fields": fields, "guided": guided})
-    return [_question(step, fields, note, first=first)]
+    return [question(step, fields, note, first=first)]
 
 
 def _places(fields: dict[str, Any]) -> list[tuple[str | None, str | None]]:
@@ -206,7 +128,7 @@ async def _save(ctx: Context, fields: dict[str, Any], lead: str = "") -> list[Re
         store.remember_conversation(ctx.user.id, None)
         ctx.conversation = None
     replies = [_saved_reply(ctx, entries, fields, lead)]
-    replies += await _advice(ctx, entries, fields)
+    replies += await advice(ctx, entries, fields)
     seen: set[str] = {r.text for r in replies}
     for r in await ctx.engine.emit("entry_saved", ctx, entries[-1]):
         if r.text not in seen:
@@ -229,25 +151,6 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
         f"{head}Saved {len(entries)} entries, one per place: {where}. For all of them: {shared}, {when}.",
         (Choice(f"log:undo:{ids}", "Undo all"),),
     )
-
-
-async def _advice(ctx: Context, entries: list, fields: dict[str, Any]) -> list[Reply]:
-    """Eyelid advice that fits how long it has gone on; /triage pointed out once per reason."""
-    out: list[Reply] = []
-    ongoing = fields.get("ongoing_s") or 0
-    regions = {e.region for e in entries}
-    if "eyelid" in regions and fields.get("ongoing_s"):
-        out.append(Reply(EYELID_LONG if ongoing > TWO_WEEKS_S else EYELID_SHORT))
-    reasons = [r for r in ("widespread", "tongue") if r in regions]
-    if ongoing > TWO_WEEKS_S and regions - {"eyelid"}:
-        reasons.append("long")
-    pointed = set(ctx.user.settings.get("pointed_triage") or ())
-    new = [r for r in reasons if r not in pointed]
-    if new:
-        text = " ".join(POINTED.get(r, LONG_TWITCHING) for r in new)
-        out.append(Reply(text, (Choice("triage:start", "Start /triage"),)))
-        await ctx.store.update_settings(ctx.user, pointed_triage=sorted(pointed | set(new)))
-    return out
 
 
 def _fields_from_text(
@@ -324,7 +227,7 @@ async def on_text(ctx: Context) -> list[Reply] | None:
             fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
             fields.pop("when_doubt", None)
             return await _advance(ctx, fields, guided)
-        return [_question(step, fields, _not_understood(step, text))]
+        return [question(step, fields, not_understood(step, text))]
     if step == "place":
         return await _take_place(ctx, fields, guided, text)
     if step == "region" and (r := match_region(text)):
@@ -344,32 +247,16 @@ async def on_text(ctx: Context) -> list[Reply] | None:
     if fields == before:
         if step == "region" and any(c.isalpha() for c in text) and len(text) <= 60:
             return await _take_place(ctx, fields, guided, text)  # a place not in my list: kept as typed
-        return [_question(step, fields, _not_understood(step, text))]
+        return [question(step, fields, not_understood(step, text))]
     return await _advance(ctx, fields, guided, note=note)
 
 
 async def _take_place(ctx: Context, fields: dict[str, Any], guided: bool, text: str) -> list[Reply]:
     place = " ".join(text.split())[:60]
     if not place:
-        return [_question("place", fields)]
+        return [question("place", fields)]
     fields["region"], fields["place"] = "other", place
     return await _advance(ctx, fields, guided, note=f'I\'ll keep the place as you wrote it: "{place}".')
-
-
-def _not_understood(step: str, text: str) -> str:
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    examples = {
-        "when": 'a day or time, e.g. "yesterday 9pm", "20 Nov" or "3 days ago"',
-        "region": 'a body part, e.g. "left calf" or "eyelid"',
-        "place": "a few words for where it was",
-        "side": "left, right, both, or press Middle / no side",
-        "duration": 'a length of time, e.g. "30s", "2 min" or "an hour"',
-        "triggers": 'e.g. "coffee and stress", or press None of these',
-        "intensity": "a number from 1 to 5, or press Skip",
-    }
-    return (
-        f'I didn\'t understand "{shown}" here. Please answer with {examples[step]}. Nothing you told me so far is lost.'
-    )
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
@@ -402,7 +289,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         fields.pop("when_doubt", None)
     elif step == "region" and value == "other":
         await ctx.set_flow(FLOW, "place", {"fields": fields, "guided": guided})
-        return [_question("place", fields)]
+        return [question("place", fields)]
     elif step == "region" and value in vocab.regions:
         fields["region"] = value
         if value in POINTED:
@@ -416,7 +303,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         picked ^= {value}
         fields["picked"] = sorted(picked)
         await ctx.set_flow(FLOW, "triggers", {"fields": fields, "guided": guided})
-        return [_question("triggers", fields)]
+        return [question("triggers", fields)]
     elif step == "trig" and value in ("done", "none"):
         fields["triggers"] = [] if value == "none" else list(fields.get("picked") or ())
     elif step == "int" and (value == "skip" or value in {"1", "2", "3", "4", "5"}):
@@ -476,6 +363,8 @@ async def close(ctx: Context, why: str) -> list[Reply]:
         replies = await _save(ctx, fields, lead=lead + " I saved what you had told me:")
         return replies[:1]
     await ctx.end_flow()
+    if not any(fields.get(k) for k in ("text", "side", "duration_s", "triggers", "picked", "intensity")):
+        return []  # nothing had been given: nothing is lost, nothing to say
     return [Reply(f"{lead} It had no place yet, so nothing was saved from it.")]
 
 
@@ -483,3 +372,15 @@ COMMANDS = [Command("log", log, usage="/log [where, how long, triggers]")]
 FLOWS = {FLOW: on_text}
 CHOICES = {"log": on_choice}
 CLOSERS = {FLOW: (interrupts, close)}
+
+
+async def export_section(store: Store, user: User) -> list[dict]:
+    """How long the twitching had gone on, for each entry that said so ("for 3 weeks")."""
+    out = []
+    for e in await store.entries(user.id, kind="twitch"):
+        if (seconds := entry_ongoing_s(e)) is not None:
+            out.append({"entry": e.id, "ongoing_s": seconds, "ongoing": ongoing_words(seconds)})
+    return sorted(out, key=lambda row: row["entry"])
+
+
+EXPORT = {"ongoing": export_section}

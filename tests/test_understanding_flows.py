@@ -304,3 +304,12 @@ async def test_an_ambiguous_abbreviation_is_asked(chat):
 
 def test_berlin_constant_is_the_conftest_zone():
     assert datetime(2026, 11, 24, 20, 30, tzinfo=ZoneInfo("UTC")).astimezone(BERLIN).hour == 21
+
+
+async def test_the_export_carries_how_long_it_has_gone_on(chat):
+    import json
+
+    await chat.send("left calf twitching for 3 weeks")
+    await chat.send("/export")
+    data = next(r.attachment.data for r in chat.last if r.attachment and r.attachment.name.endswith(".json"))
+    assert json.loads(data)["ongoing"] == [{"entry": 1, "ongoing_s": 21 * 86400, "ongoing": "going on for 3 weeks"}]
