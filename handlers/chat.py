@@ -10,6 +10,7 @@ from bot.messages import Choice, Reply
 from handlers import journal, log
 from handlers.base import Context
 from handlers.triage_faq import answer_for, faq_reply
+from rules.faq import match_condition
 from rules.intent import FEELING, GREETING, NOTE, QUESTION, REPORT, THANKS, classify, hints
 
 FEAR = (
@@ -49,8 +50,8 @@ async def understand(ctx: Context) -> list[Reply] | None:
     if intent.kind == REPORT:
         lead = FEAR_SHORT if intent.feeling == "fear" else ""
         replies = await log.report(ctx, intent.parsed, lead=lead)
-        if lead and (f := answer_for(ctx.args)) is not None and f.id == "als":
-            replies.append(Reply(f.text, (TRIAGE,)))
+        if lead and (f := match_condition(ctx.args)) is not None:
+            replies.append(Reply(f.text, (TRIAGE,)))  # "terrified I have ALS": what the article says
         return replies
     if intent.kind == QUESTION:
         lead = FEAR_SHORT if intent.feeling == "fear" else ""
@@ -71,8 +72,8 @@ def _feeling(ctx: Context, feeling: str | None) -> Reply:
     if feeling == "relief":
         return Reply(RELIEF)
     body = FEAR if feeling == "fear" else MOOD
-    f = answer_for(ctx.args)
-    extra = f"\n\n{f.text}" if f is not None and f.id in ("als", "ms", "thyroid", "b12", "lyme", "neuropathy") else ""
+    f = match_condition(ctx.args)
+    extra = f"\n\n{f.text}" if f is not None else ""
     return Reply(f"{body}{extra}\n\n{NEXT_STEP}", (TRIAGE,))
 
 

@@ -82,3 +82,15 @@ def has_topic(text: str) -> bool:
     """True when a short text names a condition or supplement an answer is about."""
     f = match_faq(text)
     return f is not None and f.id in TOPIC_ONLY
+
+
+CONDITIONS = ("als", "ms", "thyroid", "b12", "lyme", "neuropathy", "bfs")
+
+
+def match_condition(text: str) -> Faq | None:
+    """The answer about a condition the text names ("worried this is MS"), if any."""
+    t = text[:500].lower().replace("’", "'")
+    for f in load_faq():
+        if f.id in CONDITIONS and all(g.search(t) for g in f.groups):
+            return f
+    return None

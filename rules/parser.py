@@ -397,7 +397,7 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
     found.discard("")
     triggers = tuple(sorted(found, key=p.trigger_order.__getitem__))
 
-    ongoing_s, spans = _ongoing_phrase(p, t, taken)  # "since yesterday", "all evening": not a time
+    ongoing_s, spans = _ongoing_phrase(p, t, taken, now)  # "since yesterday", "all evening": not a time
     taken += spans
     occurred_at, spans, date_stated = _when(p, t, now, taken)
     taken += spans
@@ -453,11 +453,24 @@ _COUNTED = re.compile(r"(?:\b(?:times|twice|once|per|every|each)|[0-9]x) (?:a |a
 _AFTER_TWITCH = re.compile(r"(?:twitch|jump|spasm|flicker|flutter|go)\w* $")
 
 
-def _ongoing_phrase(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
-    """Phrases that say how long it has gone on: "all day", "since yesterday", "for weeks"."""
+_SINCE_DAY = re.compile(
+    r"(?<!\w)since (?:last |this past )?(mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)day(?!\w)"
+)
+_WEEKDAY = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "wednes": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4,
+            "sat": 5, "satur": 5, "sun": 6}  # fmt: skip
+
+
+def _ongoing_phrase(
+    p: _Patterns, text: str, taken: list[tuple[int, int]], now: datetime | None = None
+) -> tuple[int | None, list]:
+    """Phrases that say how long it has gone on: "all day", "since yesterday", "since friday"."""
     for m in p.ongoing_phrase.finditer(text):
         if _free(taken, *m.span()):
             return p.ongoing_phrase_s.get(canonical(m.group(0))), [m.span()]
+    if "since" in text and (m := _SINCE_DAY.search(text)) and _free(taken, *m.span()):
+        today = now.weekday() if now is not None else 0
+        days = (today - _WEEKDAY[m.group(1)]) % 7 or 7  # "since friday" said on a Tuesday: 4 days
+        return days * 86400, [m.span()]
     return None, []
 
 
