@@ -102,6 +102,8 @@ def classify(text: str, now: datetime, parsed: ParsedTwitch | None = None) -> In
     )
     if parsed.is_twitch_report and parsed.region and not asks:
         return Intent(REPORT, 0.95 if len(parsed.places) == 1 else 0.85, parsed, feeling)
+    if parsed.is_twitch_report and not asks and feeling in ("relief", "mood"):
+        return Intent(FEELING, 0.7, parsed, feeling)  # "the twitching stopped today"
     if parsed.is_twitch_report and not asks:
         return Intent(REPORT, 0.7, parsed, feeling)  # a twitch with no place: the place is asked
     if asks:
