@@ -12,6 +12,10 @@ A handler module (one per flow) may define any of these module-level names:
 - ``EVENTS: dict[str, EventHandler]``: event name -> extra replies, e.g. "entry_saved".
 - ``EXPORT: dict[str, ExportSection]``: export section name -> its JSON-able content.
 - ``PRIVACY: list[str]``: lines for /privacy describing what this module stores.
+- ``CLOSERS: dict[str, (interrupts, close)]``: flow name -> ``interrupts(ctx)`` says whether
+  typed text is a message of its own (a new report, a question) rather than an answer, and
+  ``close(ctx, why)`` closes the open question ("expired", "command", "new"), saving what it
+  has or saying what was dropped. Commands (but /cancel) close it too.
 
 A handler never imports a platform library; it returns `Reply` objects.
 """

@@ -354,12 +354,11 @@ async def close(ctx: Context, why: str) -> list[Reply]:
         "expired": f"(Your earlier log waited more than {CONVERSATION_TTL.seconds // 60} minutes for an answer.)",
         "command": "(I closed the earlier log's open question.)",
     }.get(why, "(That reads like a new message, so I closed the earlier log's question.)")
-    if fields.get("region") and fields["region"] != "other" or fields.get("place"):
-        fields.pop("when_doubt", None) if fields.get("when_ok") else None
-        if fields.get("when_doubt"):
-            fields.pop("occurred_at", None)
-            fields.pop("when_doubt", None)
+    if (fields.get("region") and fields["region"] != "other") or fields.get("place"):
+        if fields.pop("when_doubt", None):
+            fields.pop("occurred_at", None)  # a time that was in doubt is not saved
         fields.pop("picked", None)
+        fields.setdefault("occurred_at", conv.updated_at.isoformat())  # when it was told, not now
         replies = await _save(ctx, fields, lead=lead + " I saved what you had told me:")
         return replies[:1]
     await ctx.end_flow()
