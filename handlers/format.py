@@ -29,7 +29,7 @@ def region_words(region: str | None, side: str | None) -> str:
     vocab = load_vocabulary()
     name = vocab.regions[region].label.lower() if region in vocab.regions else "other place"
     if side == "both":
-        return f"{name}, both sides"
+        return f"{name} (both sides)"
     return f"{side} {name}" if side in ("left", "right") else name
 
 
