@@ -34,6 +34,11 @@ OLD_BEFORE_JOURNAL = timedelta(days=31)  # a backfilled week is fine; a year ear
 # ---- the questions ---------------------------------------------------------------------------
 # Places with no left or right: the side is not asked.
 NO_SIDE = frozenset({"face", "tongue", "neck", "chest", "abdomen", "back", "widespread", "other"})
+# Typed answers to "anything that might have set it off?" that mean none (only as the whole answer:
+# "no" inside a report is not an answer).
+NO_TRIGGER_ANSWERS = frozenset(
+    {"none", "no", "nothing", "nope", "none of these", "idk", "dunno", "not sure", "no idea", "n"}
+)
 _BARE_NUMBER = re.compile(r"\s*([0-9]{1,4})\s*[.!]?\s*")
 
 
@@ -241,6 +246,8 @@ async def on_text(ctx: Context) -> list[Reply] | None:
         fields["duration_s"] = d
     elif step == "triggers" and (t := match_triggers(text)):
         fields["triggers"] = sorted(set(fields.get("picked") or ()) | set(t))
+    elif step == "triggers" and text.strip(" .!").lower() in NO_TRIGGER_ANSWERS:
+        fields["triggers"] = sorted(fields.get("picked") or ())
     elif step == "intensity" and (i := parse_intensity(text)) is not None:
         fields["intensity"] = i
     fields = _fields_from_text(ctx, text, fields)

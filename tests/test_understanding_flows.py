@@ -313,3 +313,15 @@ async def test_the_export_carries_how_long_it_has_gone_on(chat):
     await chat.send("/export")
     data = next(r.attachment.data for r in chat.last if r.attachment and r.attachment.name.endswith(".json"))
     assert json.loads(data)["ongoing"] == [{"entry": 1, "ongoing_s": 21 * 86400, "ongoing": "going on for 3 weeks"}]
+
+
+async def test_none_typed_answers_the_trigger_question(chat, store):
+    await chat.send("left calf twitch 10s")
+    assert "set it off" in chat.text
+    await chat.send("none")
+    assert "Saved #1" in chat.text
+
+
+async def test_hello_with_a_question_mark_is_a_greeting(chat):
+    await chat.send("hello?")
+    assert "Hello" in chat.text and "doesn't cover" not in chat.text
