@@ -6,6 +6,10 @@ Every category is one precompiled regular expression built from the vocabulary a
 is read once: ignored contexts ("it came [back]"), then triggers ("4 hours of sleep",
 "dry eyes"), times ("2h ago"), strengths ("3/5"), durations ("90s"), and last the body
 region and side. Nothing here raises on any text; see parse_twitch.
+
+Dates are hand-written patterns, not a library: dateparser 1.5 (search_dates) took about
+600 µs a message here (the budget is 200 µs), read "30s 2026-11-20 18:00 after" as 30 seconds
+ago and "2 min after" as a time, and found nothing in "20.11.".
 """
 
 from __future__ import annotations

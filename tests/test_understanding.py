@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules.faq import match_faq
 from rules.intent import classify
@@ -131,3 +133,23 @@ def test_notes_keep_their_triggers():
         got = classify(case.text, NOW)
         want = sorted(t for t in case.fields.get("trig", "").split(",") if t)
         assert sorted(got.parsed.triggers) == want, case.text
+
+
+KINDS = {"report", "note", "question", "feeling", "greeting", "thanks", "unknown"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_has_one_intent_and_a_confidence(text):
+    got = classify(text, NOW)
+    assert got.kind in KINDS and 0 < got.confidence <= 1
+    match_faq(text)
+
+
+def test_a_very_long_message_is_read_quickly():
+    import time
+
+    text = "left calf twitching for 3 weeks, scared it is als? " * 400
+    t0 = time.perf_counter()
+    got = classify(text, NOW)
+    assert got.kind in KINDS and time.perf_counter() - t0 < 0.5
