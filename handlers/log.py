@@ -46,7 +46,7 @@ def _next_step(fields: dict[str, Any], guided: bool) -> str | None:
     if fields.get("when_doubt"):
         return "when"
     if len(fields.get("places") or ()) > 1:
-        return None  # several places: saved at once, sharing what was said
+        return "which" if fields.get("which") else None  # several places: saved at once, sharing what was said
     if not fields.get("region"):
         return "region"
     if fields["region"] == "other" and not fields.get("place"):
@@ -168,6 +168,8 @@ def _fields_from_text(
         fields["region"] = parsed.region
         if len(parsed.places) > 1:
             fields["places"] = [list(p) for p in parsed.places]
+            if parsed.places_unclear:
+                fields["which"] = True  # "calf or thigh": asked, not saved as two
     if parsed.side and "side" not in fields:
         fields["side"] = parsed.side
     if parsed.duration_s is not None and "duration_s" not in fields:
@@ -235,7 +237,13 @@ async def on_text(ctx: Context) -> list[Reply] | None:
         return [question(step, fields, not_understood(step, text))]
     if step == "place":
         return await _take_place(ctx, fields, guided, text)
-    if step == "region" and (r := match_region(text)):
+    if step == "which" and (r := match_region(text)) in [p[0] for p in fields.get("places") or ()]:
+        side = dict((p[0], p[1]) for p in fields["places"]).get(r)
+        fields.pop("which", None)
+        fields["places"], fields["region"] = [], r
+        if side:
+            fields["side"] = side
+    elif step == "region" and (r := match_region(text)):
         fields["region"] = r
     elif step == "side" and (s := match_side(text)):
         fields["side"] = s
@@ -285,12 +293,23 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         "trig": "triggers",
         "int": "intensity",
         "when": "when",
+        "which": "which",
     }
     if conv is None or conv.flow != FLOW or expected.get(step) != conv.step:
         return expired("/log")
     fields, guided = dict(conv.data.get("fields", {})), bool(conv.data.get("guided"))
     vocab = load_vocabulary()
-    if step == "when" and value in ("now", "today"):
+    if step == "which" and (value == "all" or value.isdigit()):
+        places = fields.get("places") or []
+        fields.pop("which", None)
+        if value != "all" and int(value) < len(places):
+            region, side = places[int(value)]
+            fields["places"], fields["region"] = [], region
+            if side:
+                fields["side"] = side
+            else:
+                fields.pop("side", None)
+    elif step == "when" and value in ("now", "today"):
         at = ctx.now if value == "now" else ctx.now - timedelta(hours=1)
         fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
         fields.pop("when_doubt", None)

@@ -6,7 +6,12 @@ from typing import Any
 
 from bot.messages import Choice, Reply
 from handlers.base import CONVERSATION_TTL
-from rules.vocabulary import load_vocabulary
+from rules.vocabulary import load_vocabulary, region_label
+
+
+def label_of(region: str) -> str:
+    return region_label(region).lower()
+
 
 CANCEL = Choice("log:cancel", "Cancel")
 DURATIONS = (
@@ -30,6 +35,13 @@ def question(step: str, fields: dict[str, Any], note: str = "", first: bool = Fa
             f'"20 Nov"), or press one.{tail}',
             (Choice("log:when:now", "Just now"), Choice("log:when:today", "Earlier today"), CANCEL),
         )
+    if step == "which":
+        places = fields.get("places") or []
+        opts = tuple(
+            Choice(f"log:which:{i}", f"{side + ' ' if side else ''}{label_of(region)}")
+            for i, (region, side) in enumerate(places)
+        )
+        return Reply(f"{lead}Which place was it?{tail}", opts + (Choice("log:which:all", "All of them"), CANCEL))
     if step == "region":
         opts = tuple(Choice(f"log:region:{r.id}", r.label) for r in vocab.regions.values())
         return Reply(
@@ -70,6 +82,7 @@ def not_understood(step: str, text: str) -> str:
     shown = text if len(text) <= 40 else text[:37] + "..."
     examples = {
         "when": 'a day or time, e.g. "yesterday 9pm", "20 Nov" or "3 days ago"',
+        "which": "one of the places, or press All of them",
         "region": 'a body part, e.g. "left calf" or "eyelid"',
         "place": "a few words for where it was",
         "side": "left, right, both, or press Middle / no side",

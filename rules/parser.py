@@ -44,6 +44,7 @@ class ParsedTwitch:
     places: tuple[tuple[str, str | None], ...] = ()
     ongoing_s: int | None = None  # how long the twitching has been going on ("for 3 weeks")
     date_stated: bool = False  # an absolute date was named ("20 Nov"): a future one is asked about
+    places_unclear: bool = False  # "calf or thigh, not sure": which place is asked
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -447,7 +448,17 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
         elif any(_free(blocked, *m.span()) for m in p.twitch.finditer(t)):
             report = detail or p.cue.search(t) is not None
     return ParsedTwitch(
-        region, side, duration_s, triggers, intensity, occurred_at, report, places, ongoing_s, date_stated
+        region,
+        side,
+        duration_s,
+        triggers,
+        intensity,
+        occurred_at,
+        report,
+        places,
+        ongoing_s,
+        date_stated,
+        len(places) > 1 and _UNCLEAR.search(t, found_regions[0][1].start(), found_regions[-1][1].end()) is not None,
     )
 
 
@@ -497,6 +508,9 @@ def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int
         if 0 < seconds <= 20 * 365 * 86400:
             return int(seconds), [m.span()]
     return None, []
+
+
+_UNCLEAR = re.compile(r"(?<!\w)(?:or|either|not sure (?:if|whether|which)|can'?t tell)(?!\w)")
 
 
 def _places(p: _Patterns, t: str, regions: list, sides: list) -> tuple[tuple[str, str | None], ...]:

@@ -325,3 +325,12 @@ async def test_none_typed_answers_the_trigger_question(chat, store):
 async def test_hello_with_a_question_mark_is_a_greeting(chat):
     await chat.send("hello?")
     assert "Hello" in chat.text and "doesn't cover" not in chat.text
+
+
+async def test_an_unclear_place_is_asked_not_saved_twice(chat, store):
+    await chat.send("calf or thigh, not sure, 10s after the gym")
+    assert "Which place was it?" in chat.text and "All of them" in chat.labels
+    await chat.press("thigh")
+    await chat.press("Left") if "Which side" in chat.text else None
+    assert "Saved #1" in chat.text
+    assert [(e.region, e.duration_s) for e in await entries(chat, store)] == [("thigh", 10)]
