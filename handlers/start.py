@@ -52,6 +52,8 @@ async def timezone(ctx: Context) -> list[Reply]:
 
 async def _set_from_text(ctx: Context, text: str) -> list[Reply]:
     answer = resolve_timezone(text)
+    if answer.zone is None and answer.problem and ctx.user.timezone in answer.suggestions:
+        return await _apply(ctx, ctx.user.timezone)  # "IST" from someone already on Kolkata time
     if answer.zone is None:
         shown = text if len(text) <= 40 else text[:37] + "..."
         if answer.suggestions:

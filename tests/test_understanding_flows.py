@@ -4,7 +4,6 @@ Conftest's clock: Tue 24 Nov 2026 20:30 UTC, 21:30 in Europe/Berlin."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.format import entry_ongoing_s
@@ -300,10 +299,6 @@ async def test_an_ambiguous_abbreviation_is_asked(chat):
     assert {"Asia/Kolkata", "Europe/Dublin"} <= set(chat.labels)
     await chat.press("Asia/Kolkata")
     assert "Time zone set to Asia/Kolkata" in chat.text
-
-
-def test_berlin_constant_is_the_conftest_zone():
-    assert datetime(2026, 11, 24, 20, 30, tzinfo=ZoneInfo("UTC")).astimezone(BERLIN).hour == 21
 
 
 async def test_the_export_carries_how_long_it_has_gone_on(chat):
