@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from datetime import datetime
@@ -19,6 +20,7 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 sys.path.insert(0, str(_here.parent))
 
+from rules.intent import classify  # noqa: E402
 from rules.parser import parse_twitch  # noqa: E402
 
 MESSAGES = {
@@ -34,6 +36,19 @@ MESSAGES = {
         "2h ago right thigh for an hour, strength 3, after coffee again",
         "left eyelid twitching 2 min this morning, slept badly, 3/5",
         "both calves jumping half a minute after the gym and 3 espressos",
+    ],
+    "dated report": [
+        "left calf 30s 2026-11-20 18:00 after gym",
+        "right eyelid on 20 nov at 9pm",
+        "thigh twitch 20.11. 5 s",
+        "calf twitch last tuesday evening, 20s",
+        "left calf 30s 3 days ago",
+    ],
+    "several places, ongoing": [
+        "left calf, right calf and left arm today",
+        "twitches everywhere, arms legs",
+        "left eyelid twitching on and off for 3 weeks",
+        "i'm terrified i have als, my calves twitch every night for 2 months",
     ],
     "not a report": [
         "hello",
@@ -51,16 +66,29 @@ MESSAGES = {
 }
 
 
-def measure(texts: list[str], seconds: float, now: datetime) -> tuple[float, float, int]:
+def measure(texts: list[str], seconds: float, now: datetime, fn=parse_twitch) -> tuple[float, float, int]:
     n = 0
     start = time.perf_counter()
     deadline = start + seconds
     while time.perf_counter() < deadline:
         for t in texts:
-            parse_twitch(t, now)
+            fn(t, now)
         n += len(texts)
     elapsed = time.perf_counter() - start
     return n / elapsed, elapsed / n * 1e6, n
+
+
+def per_message_us(texts: list[str], now: datetime, fn, rounds: int = 50) -> list[float]:
+    """The median cost of each message alone (best of a few runs, so other load counts less)."""
+    out = []
+    for t in texts:
+        runs = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            fn(t, now)
+            runs.append(time.perf_counter() - t0)
+        out.append(statistics.median(runs) * 1e6)
+    return out
 
 
 def main() -> None:
@@ -77,10 +105,20 @@ def main() -> None:
         rate, us, _ = measure(texts, args.seconds, now)
         chars = sum(map(len, texts)) / len(texts)
         print(f"{kind:<26}{rate:>12,.0f}{us:>12.1f}{chars:>11.0f}")
-        key = kind.split(" (")[0].replace(" ", "_").replace("-", "_")
+        key = kind.split(" (")[0].replace(",", "").replace(" ", "_").replace("-", "_")
         figures[f"{key}_parses_per_s"] = round(rate)
         figures[f"{key}_us"] = round(us, 1)
+    classify("warm up", now)
+    every = [t for texts in MESSAGES.values() for t in texts]
+    parse_each = per_message_us(every, now, parse_twitch)
+    intent_each = per_message_us(every, now, classify)
+    figures["median_us"] = round(statistics.median(parse_each), 1)
+    figures["intent_median_us"] = round(statistics.median(intent_each), 1)
     print(f"first parse (load + compile): {load_ms:.0f} ms")
+    print(
+        f"median per message over {len(every)} messages: parse {figures['median_us']:.1f} µs, "
+        f"parse + intent {figures['intent_median_us']:.1f} µs (limit 200 µs)"
+    )
     print(json.dumps(figures))
 
 

@@ -68,7 +68,7 @@ async def console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import Engine
 
     store = await open_store(args.db or settings.db_path)
-    engine = Engine(store, default_timezone={"console": local_zone_name()})
+    engine = Engine(store, default_timezone={"console": local_zone_name()}, flood_limit=None)  # one local person
     adapter = ConsoleAdapter(engine, args.user, json_mode=args.json, out_dir=args.out or settings.out_dir)
     scheduler = _scheduler(engine, settings, identity=(PLATFORM, args.user))
     try:

@@ -6,8 +6,9 @@ import asyncio
 import difflib
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -67,6 +68,9 @@ class Registry:
     export: dict[str, ExportSection] = field(default_factory=dict)
     privacy: list[str] = field(default_factory=list)
     screen: ScreenHandler | None = None
+    ttl: dict[str, timedelta] = field(default_factory=dict)  # flows that wait longer than CONVERSATION_TTL
+    # flow -> (is this typed text a new message of its own?, close the open question)
+    closers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)
 
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> Registry:
@@ -88,6 +92,10 @@ class Registry:
                 if reg.screen is not None:
                     raise RuntimeError(f"{m.__name__} registers a second safety screen")
                 reg.screen = m.SCREEN
+            for name, ttl in getattr(m, "FLOW_TTL", {}).items():
+                _add_unique(reg.ttl, name, ttl, m)
+            for name, pair in getattr(m, "CLOSERS", {}).items():
+                _add_unique(reg.closers, name, pair, m)
         reg.free_text.sort(key=lambda pair: pair[0])
         return reg
 
@@ -208,8 +216,10 @@ class Engine:
         first: list[Reply] = []
         try:
             conv = await self.store.conversation(user.id)
-            if conv is not None and now - conv.updated_at > CONVERSATION_TTL:
-                await self.store.save_conversation(user.id, None)
+            notice: list[Reply] = []
+            if conv is not None and now - conv.updated_at > self.registry.ttl.get(conv.flow, CONVERSATION_TTL):
+                ctx.conversation = conv
+                notice = await self._close(ctx, "expired")
                 conv = None
             ctx.conversation = conv
             outcome = None
@@ -222,6 +232,7 @@ class Engine:
                         return [*first, self._first_contact(user)]
                     return first
             route, replies = await self._route(ctx)
+            replies = [*notice, *replies]
             if outcome is not None:
                 replies = [*first, *replies]
                 if outcome.after is not None:
@@ -262,21 +273,40 @@ class Engine:
             cmd = self.registry.commands.get(name)
             if cmd is None:
                 return "command:?", self._unknown_command(name)
-            return f"command:{name}", await cmd.run(ctx)
+            closed: list[Reply] = []
+            if name != "cancel" and ctx.conversation is not None and ctx.conversation.flow in self.registry.closers:
+                closed = await self._close(ctx, "command")  # a command is a message of its own
+            return f"command:{name}", [*closed, *await cmd.run(ctx)]
 
         ctx.args = text
         conv = ctx.conversation
+        closed = []
         if conv is not None and conv.flow in self.registry.flows:
-            result = await self.registry.flows[conv.flow](ctx)
-            if result is not None:
-                return f"flow:{conv.flow}", result
+            closer = self.registry.closers.get(conv.flow)
+            if closer is not None and text and await closer[0](ctx):
+                closed = await self._close(ctx, "new")  # a new report or question: not an answer
+            else:
+                result = await self.registry.flows[conv.flow](ctx)
+                if result is not None:
+                    return f"flow:{conv.flow}", result
         if not text:
             return "empty", [Reply("I got an empty message. Send /help to see what I understand.", private=False)]
         for _, handler in self.registry.free_text:
             result = await handler(ctx)
             if result is not None:
-                return f"text:{getattr(handler, '__module__', '?')}", result
-        return "text:?", [self._not_understood()]
+                return f"text:{getattr(handler, '__module__', '?')}", [*closed, *result]
+        return "text:?", [*closed, self._not_understood()]
+
+    async def _close(self, ctx: Context, why: str) -> list[Reply]:
+        """Close the open question ("expired", "command", "new"): its flow saves what it has or
+        says what was dropped; a flow with no closer is simply forgotten."""
+        conv = ctx.conversation
+        closer = self.registry.closers.get(conv.flow) if conv is not None else None
+        replies = await closer[1](ctx, why) if closer is not None else []
+        if ctx.conversation is not None:
+            await self.store.save_conversation(ctx.user.id, None)
+            ctx.conversation = None
+        return replies
 
     def _first_contact(self, user: User) -> Reply:
         return Reply(

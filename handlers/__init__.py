@@ -6,6 +6,7 @@ by their own priority.
 
 from handlers import (
     appointment,
+    chat,
     help,
     journal,
     link,
@@ -38,4 +39,5 @@ MODULES = (
     link,
     privacy,
     help,
+    chat,
 )

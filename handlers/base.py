@@ -12,8 +12,14 @@ A handler module (one per flow) may define any of these module-level names:
 - ``EVENTS: dict[str, EventHandler]``: event name -> extra replies, e.g. "entry_saved".
 - ``EXPORT: dict[str, ExportSection]``: export section name -> its JSON-able content.
 - ``PRIVACY: list[str]``: lines for /privacy describing what this module stores.
+- ``FLOW_TTL: dict[str, timedelta]``: flows whose question waits longer than the usual
+  CONVERSATION_TTL (one a reminder asked, hours before the person reads it).
 - ``SCREEN: ScreenHandler``: (one module only) answers what the safety screen found in typed
   text, before any flow or parser sees it.
+- ``CLOSERS: dict[str, (interrupts, close)]``: flow name -> ``interrupts(ctx)`` says whether
+  typed text is a message of its own (a new report, a question) rather than an answer, and
+  ``close(ctx, why)`` closes the open question ("expired", "command", "new"), saving what it
+  has or saying what was dropped. Commands (but /cancel) close it too.
 
 A handler never imports a platform library; it returns `Reply` objects.
 """
@@ -34,8 +40,9 @@ if TYPE_CHECKING:
 
 ProgressSink = Callable[[Reply], Awaitable[None]]
 
-# How long a half-answered flow waits before it is forgotten.
-CONVERSATION_TTL = timedelta(hours=24)
+# How long a half-answered flow waits for an answer; after that the next message closes it
+# (saving what it has, or saying what was dropped). Stated in the first question asked.
+CONVERSATION_TTL = timedelta(minutes=10)
 
 
 @dataclass

@@ -27,9 +27,9 @@ def local_stamp(at: datetime, now_local: datetime) -> str:
 
 def region_words(region: str | None, side: str | None) -> str:
     vocab = load_vocabulary()
-    name = vocab.regions[region].label.lower() if region in vocab.regions else "unspecified place"
+    name = vocab.regions[region].label.lower() if region in vocab.regions else "other place"
     if side == "both":
-        return f"{name}, both sides"
+        return f"{name} (both sides)"
     return f"{side} {name}" if side in ("left", "right") else name
 
 
@@ -38,10 +38,41 @@ def trigger_words(triggers: tuple[str, ...] | list[str]) -> str:
     return ", ".join(vocab.triggers[t].label.lower() if t in vocab.triggers else t for t in triggers)
 
 
-def twitch_summary(region, side, duration_s, triggers, intensity) -> str:
-    parts = [region_words(region, side) + " twitch"]
+def ongoing_words(seconds: int | None) -> str | None:
+    """How long the twitching has gone on: "all day", "3 days", "2 weeks", "2 months"."""
+    if not seconds:
+        return None
+    days = seconds / 86400
+    if days < 1:
+        return "going on all day"
+    if days < 14:
+        n = round(days)
+        return f"going on for {n} day{'s' if n != 1 else ''}"
+    if days < 60:
+        n = round(days / 7)
+        return f"going on for {n} weeks"
+    if days < 730:
+        return f"going on for {round(days / 30)} months"
+    return f"going on for {round(days / 365)} years"
+
+
+def entry_ongoing_s(entry: Entry) -> int | None:
+    """How long the twitching had gone on when this entry was written ("for 3 weeks" in its
+    text); None when not said. Read from the person's own words, kept with the entry."""
+    if entry.kind != "twitch" or not entry.text:
+        return None
+    from rules.parser import parse_twitch
+
+    return parse_twitch(entry.text.split(" · place: ", 1)[0], entry.local_time).ongoing_s
+
+
+def twitch_summary(region, side, duration_s, triggers, intensity, ongoing_s=None, place=None) -> str:
+    where = f'"{place}"' if place and not region else region_words(region, side)
+    parts = [where + " twitch"]
     if (d := duration_words(duration_s)) is not None:
         parts.append(d)
+    if (o := ongoing_words(ongoing_s)) is not None:
+        parts.append(o)
     parts.append(f"possible triggers: {trigger_words(triggers)}" if triggers else "no trigger noted")
     if intensity:
         parts.append(f"strength {intensity}/5")
@@ -53,5 +84,10 @@ def describe_entry(entry: Entry, now_local: datetime) -> str:
     if entry.kind == "note":
         text = entry.text if len(entry.text) <= 120 else entry.text[:117] + "..."
         return f"#{entry.id} · {when} · Note: {text}"
-    summary = twitch_summary(entry.region, entry.side, entry.duration_s, entry.triggers, entry.intensity)
+    place = entry.text.split(" · place: ", 1)[1] if " · place: " in entry.text else None
+    if place is None and entry.text.startswith("place: "):
+        place = entry.text[len("place: ") :]
+    summary = twitch_summary(
+        entry.region, entry.side, entry.duration_s, entry.triggers, entry.intensity, entry_ongoing_s(entry), place
+    )
     return f"#{entry.id} · {when} · {summary[0].upper()}{summary[1:]}"

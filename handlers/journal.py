@@ -16,7 +16,7 @@ JOURNAL_MAX = 100
 _DAYS = re.compile(r"^(\d{1,3})\s*d(?:ays?)?$")
 
 
-async def _save_note(ctx: Context, text: str) -> list[Reply]:
+async def save_note(ctx: Context, text: str) -> list[Reply]:
     clear = ctx.store.conversation_writer(ctx.user.id, None) if ctx.conversation is not None else None
     entry = await ctx.store.add_entry(
         ctx.user.id, "note", ctx.now, ctx.user.timezone, text=text, now=ctx.now, also=clear
@@ -55,21 +55,21 @@ async def note(ctx: Context) -> list[Reply]:
         ]
     if len(text) > NOTE_LIMIT:
         return await _too_long(ctx, text)
-    return await _save_note(ctx, text)
+    return await save_note(ctx, text)
 
 
 async def note_text(ctx: Context) -> list[Reply] | None:
     text = ctx.args
     if len(text) > NOTE_LIMIT:
         return await _too_long(ctx, text)
-    return await _save_note(ctx, text)
+    return await save_note(ctx, text)
 
 
 async def note_choice(ctx: Context, payload: str) -> list[Reply]:
     if not ctx.in_flow("note"):
         return expired("/note")
     if payload == "trim" and ctx.in_flow("note", "too_long"):
-        return await _save_note(ctx, ctx.conversation.data["text"][:NOTE_LIMIT])
+        return await save_note(ctx, ctx.conversation.data["text"][:NOTE_LIMIT])
     if payload == "cancel":
         await ctx.end_flow()
         return [Reply("Cancelled; nothing was saved.")]
@@ -134,5 +134,21 @@ COMMANDS = [
     Command("undo", undo),
     Command("delete", delete, usage="/delete ID"),
 ]
+
+
+async def _note_interrupted(ctx: Context) -> bool:
+    return False  # typed text after /note is the note itself; only commands close the question
+
+
+async def _close_note(ctx: Context, why: str) -> list[Reply]:
+    text = ctx.conversation.data.get("text", "") if ctx.conversation else ""
+    await ctx.end_flow()
+    if why == "expired":
+        return [Reply("(The /note question from earlier expired; nothing was noted.)")]
+    dropped = " The long note you sent was not saved." if text else ""
+    return [Reply(f"(I closed the open /note question; nothing was noted.{dropped})")]
+
+
 FLOWS = {"note": note_text}
+CLOSERS = {"note": (_note_interrupted, _close_note)}
 CHOICES = {"note": note_choice}

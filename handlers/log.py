@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import Choice, Reply
-from handlers.base import Command, Context, expired
-from handlers.format import describe_entry, local_stamp, twitch_summary
+from bot.store import Store, User
+from handlers.base import CONVERSATION_TTL, Command, Context, expired
+from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
+from handlers.log_advice import POINTED, advice
+from handlers.log_questions import not_understood, question
+from rules.intent import classify
 from rules.parser import (
     ParsedTwitch,
     match_region,
@@ -16,28 +21,43 @@ from rules.parser import (
     parse_duration,
     parse_intensity,
     parse_twitch,
+    parse_when,
     says_no_trigger,
 )
 from rules.vocabulary import load_vocabulary
 
 FLOW = "log"
-CANCEL = Choice("log:cancel", "Cancel")
-DURATIONS = (
-    (5, "A few seconds"),
-    (30, "About 30 seconds"),
-    (60, "About a minute"),
-    (180, "A few minutes"),
-    (600, "10 minutes or more"),
-)
-SIDES = (("left", "Left"), ("right", "Right"), ("both", "Both sides"), ("none", "Middle / no side"))
+FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; beyond this a time is "still to come"
+OLD_BEFORE_JOURNAL = timedelta(days=31)  # a backfilled week is fine; a year earlier is asked about
 
 
 # ---- the questions ---------------------------------------------------------------------------
+# Places with no left or right: the side is not asked.
+NO_SIDE = frozenset({"face", "tongue", "neck", "chest", "abdomen", "back", "widespread", "other"})
+# Typed answers to "anything that might have set it off?" that mean none (only as the whole answer:
+# "no" inside a report is not an answer).
+NO_TRIGGER_ANSWERS = frozenset(
+    {"none", "no", "nothing", "nope", "none of these", "idk", "dunno", "not sure", "no idea", "n"}
+)
+_BARE_NUMBER = re.compile(r"\s*([0-9]{1,4})\s*[.!]?\s*")
+
+
 def _next_step(fields: dict[str, Any], guided: bool) -> str | None:
+    if fields.get("when_doubt"):
+        return "when"
+    if len(fields.get("places") or ()) > 1:
+        return "which" if fields.get("which") else None  # several places: saved at once, sharing what was said
     if not fields.get("region"):
         return "region"
+    if fields["region"] == "other" and not fields.get("place"):
+        return "place"
+    if fields.get("quick") and not guided:
+        return None  # ongoing, widespread, tongue: saved first, with what was said
     if "side" not in fields:
-        return "side"
+        if fields["region"] in NO_SIDE:
+            fields["side"] = None
+        else:
+            return "side"
     if "duration_s" not in fields:
         return "duration"
     if fields.get("triggers") is None:
@@ -47,76 +67,95 @@ def _next_step(fields: dict[str, Any], guided: bool) -> str | None:
     return None
 
 
-def _question(step: str, fields: dict[str, Any], note: str = "") -> Reply:
-    vocab = load_vocabulary()
-    lead = f"{note}\n" if note else ""
-    if step == "region":
-        opts = tuple(Choice(f"log:region:{r.id}", r.label) for r in vocab.regions.values())
-        return Reply(f'{lead}Where was the twitch? Press one, or type it (e.g. "left calf").', opts + (CANCEL,))
-    if step == "side":
-        opts = tuple(Choice(f"log:side:{v}", label) for v, label in SIDES)
-        return Reply(f"{lead}Which side?", opts + (CANCEL,))
-    if step == "duration":
-        opts = tuple(Choice(f"log:duration:{s}", label) for s, label in DURATIONS)
-        return Reply(
-            f'{lead}How long did it last? Press one, or type it (e.g. "90s", "2 min").',
-            opts + (Choice("log:duration:unknown", "Not sure"), CANCEL),
-        )
-    if step == "triggers":
-        picked = set(fields.get("picked") or ())
-        opts = tuple(
-            Choice(f"log:trig:{t.id}", ("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()
-        )
-        done = Choice("log:trig:done", "Done") if picked else Choice("log:trig:none", "None of these")
-        return Reply(
-            f"{lead}Anything that might have set it off? Pick all that fit, then Done "
-            "(common triggers are caffeine, stress, short sleep and dehydration: BG-3).",
-            opts + (done, CANCEL),
-        )
-    opts = tuple(Choice(f"log:int:{i}", str(i)) for i in range(1, 6))
-    return Reply(
-        f"{lead}How strong was it, from 1 (barely noticeable) to 5 (very strong)? This one is optional.",
-        opts + (Choice("log:int:skip", "Skip"),),
-    )
-
-
 # ---- moving the flow on ------------------------------------------------------------------
+def _when_doubt(ctx: Context, fields: dict[str, Any]) -> str | None:
+    """A future time, or one long before the journal began, is asked about, not saved."""
+    if not fields.get("occurred_at") or fields.get("when_ok"):
+        return None
+    at = datetime.fromisoformat(fields["occurred_at"])
+    shown = local_stamp(at, ctx.local_now())
+    if at > ctx.now + FUTURE_SLACK:
+        return f"You wrote {shown}, which is still to come."
+    began = min(ctx.user.created_at, ctx.now)
+    if at < began - OLD_BEFORE_JOURNAL:
+        return f"You wrote {shown}, long before your journal began ({local_stamp(began, ctx.local_now())})."
+    return None
+
+
 async def _advance(ctx: Context, fields: dict[str, Any], guided: bool, note: str = "") -> list[Reply]:
+    if (doubt := _when_doubt(ctx, fields)) is not None:
+        fields["when_doubt"] = doubt
+    first = ctx.conversation is None or ctx.conversation.flow != FLOW
     step = _next_step(fields, guided)
     if step is None:
-        return await _save(ctx, fields)
+        return await _save(ctx, fields, lead=note)
     await ctx.set_flow(FLOW, step, {"fields": fields, "guided": guided})
-    return [_question(step, fields, note)]
+    return [question(step, fields, note, first=first)]
 
 
-async def _save(ctx: Context, fields: dict[str, Any]) -> list[Reply]:
+def _places(fields: dict[str, Any]) -> list[tuple[str | None, str | None]]:
+    places = fields.get("places") or []
+    if len(places) > 1:
+        return [(r, s) for r, s in places]
+    region = fields["region"]
+    return [(None if region == "other" else region, fields.get("side"))]
+
+
+async def _save(ctx: Context, fields: dict[str, Any], lead: str = "") -> list[Reply]:
     occurred = datetime.fromisoformat(fields["occurred_at"]) if fields.get("occurred_at") else ctx.now
-    occurred = min(occurred, ctx.now)
+    if not fields.get("when_ok"):
+        occurred = min(occurred, ctx.now)
     store = ctx.store
+    text = fields.get("text", "")
+    if fields.get("place"):
+        text = f"{text} · place: {fields['place']}" if text else f"place: {fields['place']}"
+    entries = []
     clear = store.conversation_writer(ctx.user.id, None) if ctx.conversation is not None else None
-    entry = await store.add_entry(
-        ctx.user.id,
-        "twitch",
-        occurred,
-        ctx.user.timezone,
-        region=fields["region"],
-        side=fields.get("side"),
-        duration_s=fields.get("duration_s"),
-        triggers=fields.get("triggers") or (),
-        intensity=fields.get("intensity"),
-        text=fields.get("text", ""),
-        now=ctx.now,
-        also=clear,
-    )
-    if clear is not None:
+    for region, side in _places(fields):
+        entries.append(
+            await store.add_entry(
+                ctx.user.id,
+                "twitch",
+                occurred,
+                ctx.user.timezone,
+                region=region,
+                side=side,
+                duration_s=fields.get("duration_s"),
+                triggers=fields.get("triggers") or (),
+                intensity=fields.get("intensity"),
+                text=text,
+                now=ctx.now,
+                also=clear,
+            )
+        )
+        clear = None
+    if ctx.conversation is not None:
         store.remember_conversation(ctx.user.id, None)
         ctx.conversation = None
-    summary = twitch_summary(entry.region, entry.side, entry.duration_s, entry.triggers, entry.intensity)
-    saved = Reply(
-        f"Saved #{entry.id}: {summary}, {local_stamp(entry.occurred_at, ctx.local_now())}.",
-        (Choice(f"log:undo:{entry.id}", "Undo"),),
+    replies = [_saved_reply(ctx, entries, fields, lead)]
+    replies += await advice(ctx, entries, fields)
+    seen: set[str] = {r.text for r in replies}
+    for r in await ctx.engine.emit("entry_saved", ctx, entries[-1]):
+        if r.text not in seen:
+            replies.append(r)
+    return replies
+
+
+def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str) -> Reply:
+    e = entries[0]
+    when = local_stamp(e.occurred_at, ctx.local_now())
+    ongoing = fields.get("ongoing_s")
+    head = f"{lead}\n" if lead else ""
+    if len(entries) == 1:
+        summary = twitch_summary(e.region, e.side, e.duration_s, e.triggers, e.intensity, ongoing, fields.get("place"))
+        return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (Choice(f"log:undo:{e.id}", "Undo"),))
+    where = ", ".join(f"#{x.id} {region_words(x.region, x.side)}" for x in entries)
+    shared = twitch_summary(None, None, e.duration_s, e.triggers, e.intensity, ongoing).split(" twitch, ", 1)[-1]
+    ids = ",".join(str(x.id) for x in entries)
+    return Reply(
+        f"{head}Saved {len(entries)} entries, one per place: {where}. For all of them: {shared}, {when}.",
+        (Choice(f"log:undo:{ids}", "Undo all"),),
     )
-    return [saved, *await ctx.engine.emit("entry_saved", ctx, entry)]
 
 
 def _fields_from_text(
@@ -127,6 +166,10 @@ def _fields_from_text(
     parsed = parsed or parse_twitch(text, ctx.local_now())
     if parsed.region and not fields.get("region"):
         fields["region"] = parsed.region
+        if len(parsed.places) > 1:
+            fields["places"] = [list(p) for p in parsed.places]
+            if parsed.places_unclear:
+                fields["which"] = True  # "calf or thigh": asked, not saved as two
     if parsed.side and "side" not in fields:
         fields["side"] = parsed.side
     if parsed.duration_s is not None and "duration_s" not in fields:
@@ -137,6 +180,10 @@ def _fields_from_text(
         fields["intensity"] = parsed.intensity
     if parsed.occurred_at is not None and not fields.get("occurred_at"):
         fields["occurred_at"] = parsed.occurred_at.isoformat()
+    if parsed.ongoing_s and not fields.get("ongoing_s"):
+        fields["ongoing_s"] = parsed.ongoing_s
+    if fields.get("ongoing_s") or fields.get("region") in POINTED:
+        fields["quick"] = True
     return fields
 
 
@@ -152,17 +199,25 @@ async def log(ctx: Context) -> list[Reply]:
     return await _advance(ctx, fields, guided=False, note=note)
 
 
+async def report(ctx: Context, parsed: ParsedTwitch, lead: str = "") -> list[Reply]:
+    """A free-text line that reads like a twitch report: saved, asking only what is missing."""
+    text = ctx.args[:1000]
+    fields = _fields_from_text(ctx, text, parsed=parsed)
+    fields["text"] = text
+    replies = await _advance(ctx, fields, guided=False)
+    if lead:
+        replies = [Reply(lead), *replies]
+    return replies
+
+
 async def free_text(ctx: Context) -> list[Reply] | None:
     """A line in a private chat that reads like a twitch report is logged."""
     if not ctx.incoming.private:
         return None
-    text = ctx.args[:1000]
-    parsed = parse_twitch(text, ctx.local_now())
+    parsed = parse_twitch(ctx.args[:1000], ctx.local_now())
     if not parsed.is_twitch_report:
         return None
-    fields = _fields_from_text(ctx, text, parsed=parsed)
-    fields["text"] = text
-    return await _advance(ctx, fields, guided=False)
+    return await report(ctx, parsed)
 
 
 async def on_text(ctx: Context) -> list[Reply] | None:
@@ -172,34 +227,51 @@ async def on_text(ctx: Context) -> list[Reply] | None:
     fields, guided, step = dict(conv.data.get("fields", {})), bool(conv.data.get("guided")), conv.step
     text = ctx.args
     before = dict(fields)
-    if step == "region" and (r := match_region(text)):
+    note = ""
+    if step == "when":
+        at = parse_when(text, ctx.local_now())
+        if at is not None and at <= ctx.now + FUTURE_SLACK:
+            fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
+            fields.pop("when_doubt", None)
+            return await _advance(ctx, fields, guided)
+        return [question(step, fields, not_understood(step, text))]
+    if step == "place":
+        return await _take_place(ctx, fields, guided, text)
+    if step == "which" and (r := match_region(text)) in [p[0] for p in fields.get("places") or ()]:
+        side = dict((p[0], p[1]) for p in fields["places"]).get(r)
+        fields.pop("which", None)
+        fields["places"], fields["region"] = [], r
+        if side:
+            fields["side"] = side
+    elif step == "region" and (r := match_region(text)):
         fields["region"] = r
     elif step == "side" and (s := match_side(text)):
         fields["side"] = s
+    elif step == "duration" and (n := _BARE_NUMBER.fullmatch(text)) and 0 < int(n.group(1)) <= 3600:
+        fields["duration_s"] = int(n.group(1))  # a bare number answering "how long" is seconds
+        note = f'Reading "{n.group(1)}" as {n.group(1)} seconds.'
     elif step == "duration" and (d := parse_duration(text)) is not None:
         fields["duration_s"] = d
     elif step == "triggers" and (t := match_triggers(text)):
         fields["triggers"] = sorted(set(fields.get("picked") or ()) | set(t))
+    elif step == "triggers" and text.strip(" .!").lower() in NO_TRIGGER_ANSWERS:
+        fields["triggers"] = sorted(fields.get("picked") or ())
     elif step == "intensity" and (i := parse_intensity(text)) is not None:
         fields["intensity"] = i
     fields = _fields_from_text(ctx, text, fields)
     if fields == before:
-        return [_question(step, fields, _not_understood(step, text))]
-    return await _advance(ctx, fields, guided)
+        if step == "region" and any(c.isalpha() for c in text) and len(text) <= 60:
+            return await _take_place(ctx, fields, guided, text)  # a place not in my list: kept as typed
+        return [question(step, fields, not_understood(step, text))]
+    return await _advance(ctx, fields, guided, note=note)
 
 
-def _not_understood(step: str, text: str) -> str:
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    examples = {
-        "region": 'a body part, e.g. "left calf" or "eyelid"',
-        "side": "left, right, both, or press Middle / no side",
-        "duration": 'a length of time, e.g. "30s", "2 min" or "an hour"',
-        "triggers": 'e.g. "coffee and stress", or press None of these',
-        "intensity": "a number from 1 to 5, or press Skip",
-    }
-    return (
-        f'I didn\'t understand "{shown}" here. Please answer with {examples[step]}. Nothing you told me so far is lost.'
-    )
+async def _take_place(ctx: Context, fields: dict[str, Any], guided: bool, text: str) -> list[Reply]:
+    place = " ".join(text.split())[:60]
+    if not place:
+        return [question("place", fields)]
+    fields["region"], fields["place"] = "other", place
+    return await _advance(ctx, fields, guided, note=f'I\'ll keep the place as you wrote it: "{place}".')
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
@@ -214,13 +286,40 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         await ctx.end_flow()
         return [Reply("Cancelled; nothing was saved. /log starts again whenever you like.")]
     conv = ctx.conversation
-    expected = {"region": "region", "side": "side", "duration": "duration", "trig": "triggers", "int": "intensity"}
+    expected = {
+        "region": "region",
+        "side": "side",
+        "duration": "duration",
+        "trig": "triggers",
+        "int": "intensity",
+        "when": "when",
+        "which": "which",
+    }
     if conv is None or conv.flow != FLOW or expected.get(step) != conv.step:
         return expired("/log")
     fields, guided = dict(conv.data.get("fields", {})), bool(conv.data.get("guided"))
     vocab = load_vocabulary()
-    if step == "region" and value in vocab.regions:
+    if step == "which" and (value == "all" or value.isdigit()):
+        places = fields.get("places") or []
+        fields.pop("which", None)
+        if value != "all" and int(value) < len(places):
+            region, side = places[int(value)]
+            fields["places"], fields["region"] = [], region
+            if side:
+                fields["side"] = side
+            else:
+                fields.pop("side", None)
+    elif step == "when" and value in ("now", "today"):
+        at = ctx.now if value == "now" else ctx.now - timedelta(hours=1)
+        fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
+        fields.pop("when_doubt", None)
+    elif step == "region" and value == "other":
+        await ctx.set_flow(FLOW, "place", {"fields": fields, "guided": guided})
+        return [question("place", fields)]
+    elif step == "region" and value in vocab.regions:
         fields["region"] = value
+        if value in POINTED:
+            fields["quick"] = True
     elif step == "side" and value in ("left", "right", "both", "none"):
         fields["side"] = None if value == "none" else value
     elif step == "duration" and (value == "unknown" or value.isdigit()):
@@ -230,7 +329,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         picked ^= {value}
         fields["picked"] = sorted(picked)
         await ctx.set_flow(FLOW, "triggers", {"fields": fields, "guided": guided})
-        return [_question("triggers", fields)]
+        return [question("triggers", fields)]
     elif step == "trig" and value in ("done", "none"):
         fields["triggers"] = [] if value == "none" else list(fields.get("picked") or ())
     elif step == "int" and (value == "skip" or value in {"1", "2", "3", "4", "5"}):
@@ -243,15 +342,70 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
 
 
 async def _undo(ctx: Context, value: str) -> list[Reply]:
-    if not value.isdigit():
+    ids = [int(v) for v in value.split(",") if v.isdigit()][:20]
+    if not ids:
         return expired("/journal")
-    entry = await ctx.store.entry(ctx.user.id, int(value))
-    if entry is None or not await ctx.store.delete_entry(ctx.user.id, entry.id):
-        return [Reply("That entry is already gone from your journal.")]
-    return [Reply(f"Removed {describe_entry(entry, ctx.local_now())}")]
+    removed = []
+    for entry_id in ids:
+        entry = await ctx.store.entry(ctx.user.id, entry_id)
+        if entry is not None and await ctx.store.delete_entry(ctx.user.id, entry.id):
+            removed.append(describe_entry(entry, ctx.local_now()))
+    if not removed:
+        return [Reply("That entry is already gone from your journal." if len(ids) == 1 else "Those entries are gone.")]
+    return [Reply("Removed " + "\nRemoved ".join(removed))]
+
+
+# ---- a new message while a question is open ------------------------------------------------------
+async def interrupts(ctx: Context) -> bool:
+    """True when typed text is a message of its own, not an answer to the open question."""
+    conv = ctx.conversation
+    if conv is None or conv.step == "place":
+        return False
+    intent = classify(ctx.args, ctx.local_now())
+    if intent.kind in ("question", "feeling") and intent.confidence >= 0.75:
+        return conv.step != "triggers" or intent.kind == "question"  # "anxious" answers the trigger question
+    if intent.kind == "report" and intent.parsed.region and conv.step not in ("region", "when"):
+        pending = conv.data.get("fields", {}).get("region")
+        return intent.parsed.region != pending
+    return False
+
+
+async def close(ctx: Context, why: str) -> list[Reply]:
+    """Close the open question: save what it has (a place at least), or say what was dropped."""
+    conv = ctx.conversation
+    if conv is None:
+        return []
+    fields = dict(conv.data.get("fields", {}))
+    lead = {
+        "expired": f"(Your earlier log waited more than {CONVERSATION_TTL.seconds // 60} minutes for an answer.)",
+        "command": "(I closed the earlier log's open question.)",
+    }.get(why, "(That reads like a new message, so I closed the earlier log's question.)")
+    if (fields.get("region") and fields["region"] != "other") or fields.get("place"):
+        if fields.pop("when_doubt", None):
+            fields.pop("occurred_at", None)  # a time that was in doubt is not saved
+        fields.pop("picked", None)
+        fields.setdefault("occurred_at", conv.updated_at.isoformat())  # when it was told, not now
+        replies = await _save(ctx, fields, lead=lead + " I saved what you had told me:")
+        return replies[:1]
+    await ctx.end_flow()
+    if not any(fields.get(k) for k in ("text", "side", "duration_s", "triggers", "picked", "intensity")):
+        return []  # nothing had been given: nothing is lost, nothing to say
+    return [Reply(f"{lead} It had no place yet, so nothing was saved from it.")]
 
 
 COMMANDS = [Command("log", log, usage="/log [where, how long, triggers]")]
 FLOWS = {FLOW: on_text}
 CHOICES = {"log": on_choice}
-FREE_TEXT = [(50, free_text)]
+CLOSERS = {FLOW: (interrupts, close)}
+
+
+async def export_section(store: Store, user: User) -> list[dict]:
+    """How long the twitching had gone on, for each entry that said so ("for 3 weeks")."""
+    out = []
+    for e in await store.entries(user.id, kind="twitch"):
+        if (seconds := entry_ongoing_s(e)) is not None:
+            out.append({"entry": e.id, "ongoing_s": seconds, "ongoing": ongoing_words(seconds)})
+    return sorted(out, key=lambda row: row["entry"])
+
+
+EXPORT = {"ongoing": export_section}

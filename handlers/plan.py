@@ -385,6 +385,7 @@ async def absent_section(store: Store, user: User) -> list[dict]:
 COMMANDS = [Command("plan", plan, usage="/plan [stop]")]
 CHOICES = {"plan": on_choice, "absent": on_absent}
 FLOWS = {ABSENT_FLOW: absent_text}
+FLOW_TTL = {ABSENT_FLOW: timedelta(hours=24)}  # the weekly questions arrive as a reminder
 EXPORT = {"absent_answers": absent_section}
 PRIVACY = [
     'your answers to the weekly "what stayed absent" questions (weakness, a thinner muscle, swallowing or speech)'

@@ -11,7 +11,7 @@ API for other flows:
 - ``await guard(ctx, kind, fingerprint, text=..., red_flag=...)``: records one occurrence and
   returns the guard's replies when the repetition threshold is reached, else None.
 - ``await after_triage(ctx, answers, level)``: the call for /triage's result.
-The FAQ needs no call: ``repeated_question`` below runs just before it (FREE_TEXT priority 9).
+The FAQ needs no call: ``repeated_question`` below runs just before it (FREE_TEXT priority 4, before the intent router).
 """
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ async def guard_section(store, user) -> list[dict]:
 
 COMMANDS = [Command("guard", guard_command, usage="/guard [on | off]")]
 CHOICES = {"rguard": on_choice}
-FREE_TEXT = [(9, repeated_question)]
+FREE_TEXT = [(4, repeated_question)]  # before handlers/chat.py reads intent
 EVENTS = {"entry_saved": on_entry_saved}
 EXPORT = {"guard": guard_section}
 PRIVACY = ["when a worry came back (the kind of question and the time, not the words) for the repeated-worry guard"]

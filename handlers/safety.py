@@ -377,6 +377,7 @@ async def safety_events(store: Store, user_id: int) -> list[sqlite3.Row]:
 
 SCREEN = screen
 FLOWS = {FLOW: after_text}
+FLOW_TTL = {FLOW: timedelta(hours=1)}  # an emergency's follow-ups, a gentle question, a kept note
 CHOICES = {"safety": on_choice}
 EXPORT = {"safety": export_safety}
 PRIVACY = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.messages import Choice, Reply
 from bot.timezones import is_valid, resolve_timezone, zone_label
 from handlers.base import Command, Context, expired
+from rules.intent import classify
 from rules.parser import parse_twitch
 
 INTRO = (
@@ -51,19 +52,27 @@ async def timezone(ctx: Context) -> list[Reply]:
 
 async def _set_from_text(ctx: Context, text: str) -> list[Reply]:
     answer = resolve_timezone(text)
+    if answer.zone is None and answer.problem and ctx.user.timezone in answer.suggestions:
+        return await _apply(ctx, ctx.user.timezone)  # "IST" from someone already on Kolkata time
     if answer.zone is None:
         shown = text if len(text) <= 40 else text[:37] + "..."
         if answer.suggestions:
             await ctx.set_flow("timezone", "ask")
+            lead = (
+                f"{answer.problem}. Which one is yours?"
+                if answer.problem
+                else (f'I don\'t know the time zone "{shown}". Did you mean one of these?')
+            )
             return [
                 Reply(
-                    f'I don\'t know the time zone "{shown}". Did you mean one of these?',
+                    lead,
                     tuple(Choice(f"tz:set:{z}", zone_label(z)) for z in answer.suggestions)
                     + (Choice("tz:cancel", "Cancel"),),
                 )
             ]
         await ctx.set_flow("timezone", "ask")
-        return [Reply(f'I don\'t know the time zone "{shown}". Try {TZ_EXAMPLES}.', (Choice("tz:cancel", "Cancel"),))]
+        why = f"{answer.problem}. " if answer.problem else f'I don\'t know the time zone "{shown}". '
+        return [Reply(f"{why}Try {TZ_EXAMPLES}.", (Choice("tz:cancel", "Cancel"),))]
     return await _apply(ctx, answer.zone)
 
 
@@ -117,6 +126,19 @@ async def name(ctx: Context) -> list[Reply]:
     await ctx.store.set_first_name(ctx.user, given)
     return [Reply(f"Thanks, {given}. Your name appears only on reports you ask for.")]
 
+
+async def _zone_interrupted(ctx: Context) -> bool:
+    if resolve_timezone(ctx.args).zone is not None:
+        return False
+    return classify(ctx.args, ctx.local_now()).kind in ("report", "question", "feeling", "greeting", "thanks", "note")
+
+
+async def _close_zone(ctx: Context, why: str) -> list[Reply]:
+    await ctx.end_flow()  # the zone stays as it is, as the question offered; nothing to report
+    return []
+
+
+CLOSERS = {"timezone": (_zone_interrupted, _close_zone)}
 
 COMMANDS = [
     Command("start", start),

@@ -1,75 +1,49 @@
-"""Short answers (FQ, EY, BG facts) to free-text questions, each offering /triage."""
+"""Short answers to free-text questions, from rules/faq.toml (every answer cites facts).
+
+The intent router (handlers/chat.py) decides that a message is a question; this module says
+which answer fits, or that the article doesn't cover it.
+"""
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-
 from bot.messages import Choice, Reply
 from handlers.base import Context
+from rules.faq import Faq, match_faq
 
-FAQ_PATH = Path(__file__).resolve().parent.parent / "rules" / "faq.toml"
-
-
-@dataclass(frozen=True)
-class Faq:
-    id: str
-    sources: tuple[str, ...]
-    topics: re.Pattern[str]
-    needs: re.Pattern[str] | None
-    text: str
-    asking_not_needed: bool
-
-
-@lru_cache(maxsize=1)
-def load_faq() -> tuple[re.Pattern[str], tuple[Faq, ...]]:
-    data = tomllib.loads(FAQ_PATH.read_text(encoding="utf-8"))
-    asking = re.compile("|".join(f"(?:{p})" for p in data["asking"]))
-    faqs = []
-    for f in data["faq"]:
-        if not f.get("sources"):
-            raise ValueError(f"rules/faq.toml: answer {f['id']!r} cites no fact")
-        faqs.append(
-            Faq(
-                f["id"],
-                tuple(f["sources"]),
-                re.compile("|".join(f"(?:{p})" for p in f["topics"])),
-                re.compile("|".join(f"(?:{p})" for p in f["needs"])) if f.get("needs") else None,
-                " ".join(f["text"].split()),
-                bool(f.get("asking_not_needed")),
-            )
-        )
-    return asking, tuple(faqs)
+NOT_COVERED = (
+    "The article I'm based on doesn't cover that, so I'd rather not guess. "
+    "I can answer questions about causes and triggers (stress, caffeine, sleep, water, exercise), "
+    "eyelid twitching, ALS, MS, thyroid, B12, Lyme, neuropathy, when to worry and what to do. "
+    "/triage says how soon to see a doctor, and why."
+)
+OFFER_TRIAGE = Choice("triage:start", "Start /triage")
 
 
 def answer_for(text: str) -> Faq | None:
-    asking, faqs = load_faq()
-    t = text[:500].lower()
-    is_asking = asking.search(t) is not None
-    for f in faqs:
-        if not (is_asking or f.asking_not_needed):
-            continue
-        if f.topics.search(t) and (f.needs is None or f.needs.search(t)):
-            return f
-    return None
+    return match_faq(text)
+
+
+def faq_reply(f: Faq | None, lead: str = "") -> Reply:
+    head = f"{lead}\n\n" if lead else ""
+    if f is None:
+        return Reply(head + NOT_COVERED, (OFFER_TRIAGE,))
+    if f.offer == "plan":
+        return Reply(
+            f"{head}{f.text}\n\n/plan starts the 3-4 week self-care plan with daily reminders.",
+            (Choice("triage:start", "Start /triage"),),
+        )
+    return Reply(
+        f"{head}{f.text}\n\nI can't examine you; /triage asks a few questions and says how soon to see a doctor, "
+        "and why.",
+        (OFFER_TRIAGE,),
+    )
 
 
 async def faq(ctx: Context) -> list[Reply] | None:
+    """Answer a question typed in a private chat (used by the intent router)."""
     if not ctx.incoming.private:
         return None
-    f = answer_for(ctx.args)
-    if f is None:
-        return None
-    return [
-        Reply(
-            f"{f.text}\n\nI can't examine you; /triage asks a few questions and says how soon to see a doctor, "
-            "and why.",
-            (Choice("triage:start", "Start /triage"),),
-        )
-    ]
+    return [faq_reply(answer_for(ctx.args))]
 
 
-FREE_TEXT = [(10, faq)]
+FREE_TEXT: list = []  # questions reach faq() through handlers/chat.py, which reads intent first

@@ -6,6 +6,10 @@ Every category is one precompiled regular expression built from the vocabulary a
 is read once: ignored contexts ("it came [back]"), then triggers ("4 hours of sleep",
 "dry eyes"), times ("2h ago"), strengths ("3/5"), durations ("90s"), and last the body
 region and side. Nothing here raises on any text; see parse_twitch.
+
+Dates are hand-written patterns, not a library: dateparser 1.5 (search_dates) took about
+600 µs a message here (the budget is 200 µs), read "30s 2026-11-20 18:00 after" as 30 seconds
+ago and "2 min after" as a time, and found nothing in "20.11.".
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ class ParsedTwitch:
     intensity: int | None = None
     occurred_at: datetime | None = None  # aware, in the zone of `now`; None: not stated
     is_twitch_report: bool = False
+    # every place named, in order, each with its own side: "left calf and right arm"
+    places: tuple[tuple[str, str | None], ...] = ()
+    ongoing_s: int | None = None  # how long the twitching has been going on ("for 3 weeks")
+    date_stated: bool = False  # an absolute date was named ("20 Nov"): a future one is asked about
+    places_unclear: bool = False  # "calf or thigh, not sure": which place is asked
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -170,10 +179,83 @@ def _ago(now: datetime, seconds: float) -> datetime:
     return (now.astimezone(UTC) - timedelta(seconds=seconds)).astimezone(now.tzinfo)
 
 
+def _unit(p: _Patterns, piece: re.Match) -> int:
+    if piece.group("fx"):
+        return p.fixed_s.get(canonical(piece.group("fx")), 0)
+    return p.ago_unit_s.get(canonical(piece.group("u") or piece.group("u2") or ""), 0)
+
+
+def _month_first(now: datetime | None) -> bool:
+    return getattr(now and now.tzinfo, "key", "") in _patterns().month_first_zones
+
+
+def _year(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    return int(raw) + 2000 if len(raw) == 2 else int(raw)
+
+
+def _date(p: _Patterns, m: re.Match, now: datetime | None) -> tuple | None:
+    """(year or None, month, day, clock or None) of one date match; None when it is not a date."""
+    kind = m.lastgroup
+    clock = None
+    if kind == "iso":
+        y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+        if m.group("ih"):
+            clock = (int(m.group("ih")), int(m.group("imin")))
+    elif kind == "dm":
+        y, mo, d = _year(m.group("dy")), p.month_value.get(m.group("dmm").rstrip(".")), int(m.group("dd"))
+    elif kind == "md":
+        y, mo, d = _year(m.group("mdy")), p.month_value.get(m.group("mdm").rstrip(".")), int(m.group("mdd"))
+    elif kind == "dot":
+        y, mo, d = _year(m.group("ty")), int(m.group("tm")), int(m.group("td"))
+    elif kind == "ondot":
+        y, mo, d = None, int(m.group("om")), int(m.group("od"))
+    elif kind == "sl":
+        a, b, y = int(m.group("sa")), int(m.group("sb")), _year(m.group("sy"))
+        if not m.group("on") and y is None and b in p.v.intensity_scales and a <= b:
+            return None  # "3/5" is a strength
+        mo, d = (a, b) if _month_first(now) else (b, a)
+        if mo > 12 and d <= 12:
+            mo, d = d, mo
+    elif kind == "th":
+        y, mo, d = None, 0, int(m.group("thd"))  # month 0: this month, or the last one
+    else:
+        return None
+    if mo is None or not 0 <= mo <= 12 or not 1 <= d <= 31:
+        return None
+    if clock is not None and (clock[0] > 23 or clock[1] > 59):
+        clock = None
+    return y, mo, d, clock
+
+
+def _resolve_date(y: int | None, mo: int, d: int, today: date) -> date | None:
+    """The day meant: the stated year, else this year (or last year when far ahead)."""
+    try:
+        if mo == 0:  # "the 20th": this month, or last month when the 20th is still to come
+            day = date(today.year, today.month, d)
+            if day > today:
+                prev = today.replace(day=1) - timedelta(days=1)
+                day = date(prev.year, prev.month, d)
+            return day
+        day = date(y or today.year, mo, d)
+        if y is None and (day - today).days > 31:
+            day = date(today.year - 1, mo, d)
+        return day
+    except ValueError:  # 31 Feb, 31 Nov
+        return None
+
+
 def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, int]]) -> tuple:
-    """(occurred_at or None, spans read). With now=None the spans are still found."""
+    """(occurred_at or None, spans read, absolute date named). With now=None the spans are
+    still found."""
     spans: list[tuple[int, int]] = []
     found: dict[str, object] = {}
+    if _DIGIT.search(text):
+        for m in p.date.finditer(text):
+            if _free(taken, m.start(), m.end()) and (parts := _date(p, m, now)) is not None:
+                spans.append(m.span())
+                found.setdefault("date", parts)
     for m in p.when_words.finditer(text):
         if not _free(taken, m.start(), m.end()):
             continue
@@ -182,10 +264,14 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
             amount = p.ago_amount.search(text, max(0, m.start() - 48), m.start())
             if amount is None:
                 continue
+            pieces = list(p.ago_piece.finditer(text, amount.start(), m.start()))
+            keep = len(pieces) - 1
+            while keep > 0 and _unit(p, pieces[keep - 1]) > _unit(p, pieces[keep]):
+                keep -= 1  # "1 hour 30 min ago" adds up; in "30s 3 days ago" the 30s is a duration
             seconds = 0.0
-            for piece in p.ago_piece.finditer(text, amount.start(), m.start()):
+            for piece in pieces[keep:]:
                 seconds += _amount_s(p, piece, p.ago_unit_s) or 0
-            spans.append((amount.start(), m.end()))
+            spans.append((pieces[keep].start() if pieces else amount.start(), m.end()))
             value = seconds
         else:
             spans.append(m.span())
@@ -199,12 +285,12 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
                 spans.append(m.span())
                 found.setdefault("clock", m)
     if now is None or not found:
-        return None, spans
-    if "ago" in found:
+        return None, spans, False
+    if "ago" in found and "date" not in found:
         seconds = found["ago"]
         if not 0 < seconds <= p.v.max_days_ago * 86400:
-            return None, spans
-        return _ago(now, seconds), spans
+            return None, spans, False
+        return _ago(now, seconds), spans, False
 
     tz, today = now.tzinfo, now.date()
     day_off: int | None = None
@@ -216,6 +302,14 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
         day_off = found["day"]
     if "part" in found and part is None:
         part, part_name = found["part"]
+    absolute = None
+    if "date" in found:
+        y, mo, d, iso_clock = found["date"]
+        absolute = _resolve_date(y, mo, d, today)
+        if absolute is not None:
+            day_off, weekday = (absolute - today).days, None
+            if iso_clock is not None and "clock" not in found:
+                part, part_name = iso_clock, "clock"
     weekday = None
     if "wd" in found and day_off is None:
         weekday, last = found["wd"]
@@ -260,15 +354,19 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
         hm = (hour, minute)
     elif part is not None:
         hm = part
+    elif absolute is not None and day_off != 0:
+        hm = (12, 0)  # a date with no time: midday of that day
     elif day_off is not None and day_off < 0:
         hm = (now.hour, now.minute)  # "yesterday": a day ago
-    elif "now" in found:
-        return now, spans
+    elif absolute is not None or "now" in found:
+        return now, spans, absolute is not None
     else:
-        return None, spans
+        return None, spans, False
 
     stated_day = day_off is not None
     at = _local(tz, today + timedelta(days=day_off or 0), *hm)
+    if absolute is not None:
+        return at, spans, True  # a future date is kept: the logger asks about it
     if _after(at, now):
         if weekday is not None:
             at = _local(tz, today + timedelta(days=(day_off or 0) - 7), *hm)
@@ -276,7 +374,7 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
             at = _local(tz, today - timedelta(days=1), *hm)
         else:
             at = now  # "tonight" said before the night began: now
-    return at, spans
+    return at, spans, False
 
 
 def _scan(text: str, now: datetime | None) -> ParsedTwitch:
@@ -304,37 +402,41 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
     found.discard("")
     triggers = tuple(sorted(found, key=p.trigger_order.__getitem__))
 
-    occurred_at, spans = _when(p, t, now, taken)
+    ongoing_s, spans = _ongoing_phrase(p, t, taken, now)  # "since yesterday", "all evening": not a time
     taken += spans
+    occurred_at, spans, date_stated = _when(p, t, now, taken)
+    taken += spans
+    if ongoing_s is None:
+        ongoing_s, spans = _ongoing(p, t, taken)
+        taken += spans
     intensity, spans = _intensity(p, t, taken, _DIGIT.search(t) is not None)
     taken += spans
     duration_s = _duration(p, t, taken)
 
     blocked = ignored + taken
-    region = None
     body = False
+    found_regions: list[tuple[str, re.Match]] = []
     for m in p.region.finditer(t):
         if _free(blocked, *m.span()):
             rid = p.region_ids.get(canonical(m.group(0)))
             if rid == BODY_WORD:
                 body = True
             elif rid is not None:
-                region = rid
-                side = p.abbrev.search(t, max(0, m.start() - 5), m.start())
-                break
-    else:
-        side = None
-    side = p.abbrev_ids.get(side.group(1)) if side else None
+                found_regions.append((rid, m))
+    sides = [
+        (m.start(), m.end(), p.side_ids.get(canonical(m.group(0))))
+        for m in p.side.finditer(t)
+        if _free(blocked, *m.span())
+    ]
+    places = _places(p, t, found_regions, sides)
+    region, side = places[0] if places else (None, None)
+    if len(places) <= 1:
+        seen = {s for _, _, s in sides if s}
+        if seen:  # one place: any side word counts, wherever it stands ("calf, left side")
+            side = "both" if ("both" in seen or len(seen) > 1) else seen.pop()
+        places = ((region, side),) if region else ()
 
-    seen = set()
-    for m in p.side.finditer(t):
-        if _free(blocked, *m.span()):
-            seen.add(p.side_ids.get(canonical(m.group(0))))
-    seen.discard(None)
-    if seen:
-        side = "both" if ("both" in seen or len(seen) > 1) else seen.pop()
-
-    detail = bool(side or duration_s or occurred_at or intensity or triggers or body)
+    detail = bool(side or duration_s or occurred_at or intensity or triggers or body or ongoing_s)
     ends_with_question = t.rstrip().endswith("?")
     question = bool(p.question.match(t)) or (
         ends_with_question and not (duration_s or intensity or occurred_at or triggers)
@@ -345,7 +447,97 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
             report = True
         elif any(_free(blocked, *m.span()) for m in p.twitch.finditer(t)):
             report = detail or p.cue.search(t) is not None
-    return ParsedTwitch(region, side, duration_s, triggers, intensity, occurred_at, report)
+    return ParsedTwitch(
+        region,
+        side,
+        duration_s,
+        triggers,
+        intensity,
+        occurred_at,
+        report,
+        places,
+        ongoing_s,
+        date_stated,
+        len(places) > 1 and _UNCLEAR.search(t, found_regions[0][1].start(), found_regions[-1][1].end()) is not None,
+    )
+
+
+_COUNTED = re.compile(r"(?:\b(?:times|twice|once|per|every|each)|[0-9]x) (?:a |an |the )?$")
+
+
+_AFTER_TWITCH = re.compile(r"(?:twitch|jump|spasm|flicker|flutter|go)\w* $")
+
+
+_SINCE_DAY = re.compile(
+    r"(?<!\w)since (?:last |this past )?(mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)day(?!\w)"
+)
+_WEEKDAY = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "wednes": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4,
+            "sat": 5, "satur": 5, "sun": 6}  # fmt: skip
+
+
+def _ongoing_phrase(
+    p: _Patterns, text: str, taken: list[tuple[int, int]], now: datetime | None = None
+) -> tuple[int | None, list]:
+    """Phrases that say how long it has gone on: "all day", "since yesterday", "since friday"."""
+    for m in p.ongoing_phrase.finditer(text):
+        if _free(taken, *m.span()):
+            return p.ongoing_phrase_s.get(canonical(m.group(0))), [m.span()]
+    if "since" in text and (m := _SINCE_DAY.search(text)) and _free(taken, *m.span()):
+        today = now.weekday() if now is not None else 0
+        days = (today - _WEEKDAY[m.group(1)]) % 7 or 7  # "since friday" said on a Tuesday: 4 days
+        return days * 86400, [m.span()]
+    return None, []
+
+
+def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+    """Seconds the twitching has gone on ("for 3 weeks", "2 months now"), and the spans read."""
+    hint = p.ongoing_hint.search(text)
+    for m in p.ongoing.finditer(text, max(0, hint.start() - 40)) if hint else ():
+        if not _free(taken, *m.span()):
+            continue
+        lead, tail, amount = m.group("lead"), m.group("tail"), m.group("on")
+        if lead is None and tail is None:
+            if amount is None or _COUNTED.search(text, max(0, m.start() - 24), m.start()):
+                continue  # "twice a day", "3 times a week": how often, not how long
+            if amount in ("a", "an") and not _AFTER_TWITCH.search(text, max(0, m.start() - 24), m.start()):
+                continue  # "3 coffees a day"; but "twitching a month" is how long
+        if lead in ("last", "past", "over") and amount is None:
+            continue  # "last week" is when it happened
+        n = _number(p, amount) if amount else 1.0
+        seconds = (n or 0) * p.ongoing_unit_s.get(canonical(m.group("ou")), 0)
+        if 0 < seconds <= 20 * 365 * 86400:
+            return int(seconds), [m.span()]
+    return None, []
+
+
+_UNCLEAR = re.compile(r"(?<!\w)(?:or|either|not sure (?:if|whether|which)|can'?t tell)(?!\w)")
+
+
+def _places(p: _Patterns, t: str, regions: list, sides: list) -> tuple[tuple[str, str | None], ...]:
+    """Each region named with the side written in front of it ("left calf, right arm"); one
+    place per region and side; "all over" stands for every place named with it."""
+    out: list[tuple[str, str | None]] = []
+    prev_end, prev_side = 0, None
+    for rid, m in regions:
+        if rid == "widespread":
+            return (("widespread", None),)
+        before = [s for a, b, s in sides if prev_end <= a and b <= m.start() and s]
+        abbrev = p.abbrev.search(t, max(prev_end, m.start() - 5), m.start())
+        side = before[-1] if before else (p.abbrev_ids.get(abbrev.group(1)) if abbrev else None)
+        gap = t[prev_end : m.start()].strip(" ,&+/")
+        if side is None and out and gap in ("and", "", "or", "and my", "my"):
+            side = prev_side  # "left calf and thigh": the thigh is on the left too
+        if side is None and canonical(m.group(0)) in p.plural_both:
+            side = "both"
+        place = (rid, side)
+        same = [i for i, (r, s) in enumerate(out) if r == rid and (s == side or s is None or side is None)]
+        if same:
+            if out[same[0]][1] is None:
+                out[same[0]] = place
+        else:
+            out.append(place)
+        prev_end, prev_side = m.end(), side
+    return tuple(out)
 
 
 # ---- the API ------------------------------------------------------------------------------------

@@ -170,6 +170,56 @@ class _Patterns:
         self.clock_hint = re.compile(_words_re(clock_hints))
         self.clock_ampm = re.compile(r"[0-9] ?[ap]\.?m")
 
+        # absolute dates: "2026-11-20", "20 nov", "nov 20th", "20.11.", "20/11", "on the 20th"
+        months = v.months or {}
+        self.month_value = dict(months)
+        month = "(?:" + _trie(months) + r")\.?"
+        month_first = "(?:" + _trie({m for m in months if m != "may"}) + r"|(?<=on )may)\.?"
+        sfx = r"(?:st|nd|rd|th)?"
+        year = r"(?:,? (?P<{}>20[0-9]{{2}}))?"
+        self.date = re.compile(
+            r"(?P<iso>(?<![\w.\-/])(?P<iy>20[0-9]{2})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2})"
+            r"(?:[ t](?P<ih>[0-9]{1,2}):(?P<imin>[0-9]{2}))?(?![0-9]))"
+            r"|(?P<dm>(?<![\w.,:/])(?:on )?(?:the )?(?P<dd>[0-9]{1,2})"
+            + sfx
+            + r"(?: of)? (?P<dmm>"
+            + month
+            + r")"
+            + year.format("dy")
+            + r"(?!\w))"
+            r"|(?P<md>(?<!\w)(?:on )?(?P<mdm>"
+            + month_first
+            + r") (?:the )?(?P<mdd>[0-9]{1,2})"
+            + sfx
+            + year.format("mdy")
+            + r"(?![\w:]))"
+            r"|(?P<dot>(?<![\w.,:/])(?:on )?(?P<td>[0-9]{1,2})\.(?P<tm>[0-9]{1,2})\."
+            r"(?P<ty>(?:20)?[0-9]{2})?(?![0-9]|\.[0-9]))"
+            r"|(?P<ondot>(?<!\w)on (?P<od>[0-9]{1,2})\.(?P<om>[0-9]{1,2})(?![0-9.]))"
+            r"|(?P<sl>(?<![\w.,:/])(?P<on>on |since )?(?P<sa>[0-9]{1,2})/(?P<sb>[0-9]{1,2})"
+            r"(?:/(?P<sy>(?:20)?[0-9]{2}))?(?![\w/]|[.,][0-9]))"
+            r"|(?P<th>(?<!\w)(?:on )?the (?P<thd>[0-9]{1,2})(?:st|nd|rd|th)(?!\w))"
+        )
+        self.month_first_zones = v.month_first_zones
+
+        # how long it has been going on: "for 3 weeks", "past 2 days", "3 weeks now", "all day"
+        o_units = v.ongoing_units or {}
+        self.ongoing_unit_s = dict(o_units)
+        o_amount = r"(?P<on>[0-9]{1,3}|" + number_words + r")? ?(?P<ou>" + _trie(o_units) + r")" + _NOT_LETTER
+        self.ongoing = re.compile(
+            r"(?<!\w)(?:(?P<lead>"
+            + _trie(v.ongoing_lead)
+            + r") (?:a |an |the )?)?"
+            + o_amount
+            + r"(?: (?P<tail>"
+            + _trie(v.ongoing_tail)
+            + r")(?!\w))?"
+        )
+        self.ongoing_hint = re.compile(_words_re(o_units))
+        self.ongoing_phrase_s = {canonical(k): s for k, s in (v.ongoing_phrases or {}).items()}
+        self.ongoing_phrase = re.compile(_words_re(v.ongoing_phrases or {"(?!)"}))
+        self.plural_both = frozenset(canonical(w) for w in v.plural_both)
+
         # strength: "3/5", "7/10", "intensity 4", "mild"
         scales = "|".join(str(s) for s in sorted(v.intensity_scales, reverse=True))
         self.intensity_word = re.compile(_words_re(v.intensity_words))

@@ -84,6 +84,13 @@ class Vocabulary:
     cues: tuple[str, ...]
     question_words: tuple[str, ...]
     no_trigger: tuple[str, ...] = ()  # "no trigger", "out of nowhere": triggers answered, none
+    plural_both: tuple[str, ...] = ()  # "calves": both sides when no side is named
+    months: dict[str, int] | None = None  # "nov" -> 11
+    month_first_zones: frozenset[str] = frozenset()  # zones where "11/20" is month/day
+    ongoing_lead: tuple[str, ...] = ()  # "for", "past": before "3 weeks"
+    ongoing_tail: tuple[str, ...] = ()  # "now", "straight": after "3 weeks"
+    ongoing_units: dict[str, int] | None = None  # "weeks" -> seconds
+    ongoing_phrases: dict[str, int] | None = None  # "all day" -> seconds
 
     def region_label(self, region_id: str) -> str:
         region = self.regions.get(region_id)
@@ -274,6 +281,9 @@ def _build(data: dict[str, Any], where: str) -> Vocabulary:
         raise VocabularyError(f"{where}: weekdays must map to 0 (Monday) .. 6 (Sunday)")
 
     report = data.get("report", {})
+    ongoing = data.get("ongoing", {})
+    if any(not 1 <= m <= 12 for m in when.get("months", {}).values()):
+        raise VocabularyError(f"{where}: months must map to 1..12")
     return Vocabulary(
         regions=regions,
         region_groups=region_groups,
@@ -306,4 +316,11 @@ def _build(data: dict[str, Any], where: str) -> Vocabulary:
         cues=_words(report.get("cues", []), where),
         question_words=_words(report.get("question_words", []), where),
         no_trigger=_words(data.get("no_trigger", {}).get("phrases", []), where),
+        plural_both=_words(data.get("plural_both", {}).get("words", []), where),
+        months={k.lower(): int(v) for k, v in when.get("months", {}).items()},
+        month_first_zones=frozenset(when.get("dates", {}).get("month_first_zones", [])),
+        ongoing_lead=_words(ongoing.get("lead", []), where),
+        ongoing_tail=_words(ongoing.get("tail", []), where),
+        ongoing_units={k.lower(): int(v) for k, v in ongoing.get("units", {}).items()},
+        ongoing_phrases={" ".join(k.lower().split()): int(v) for k, v in ongoing.get("phrases", {}).items()},
     )

@@ -56,3 +56,37 @@ def test_human_mode_numbers_choices_and_exits_at_end_of_input(tmp_path):
     assert "1) Keep" in proc.stdout
     assert "Time zone set to Europe/Berlin" in proc.stdout
     assert "Flicker console" in proc.stderr  # the banner stays out of stdout
+
+
+def test_a_number_at_the_duration_question_is_seconds(tmp_path):
+    proc = run_console(tmp_path / "c.db", ["right calf twitching after the gym", "5", "/journal"], "--json")
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "How long" in rows[0]["replies"][0]["text"]
+    journal = rows[2]["replies"][0]["text"]
+    assert "Right calf twitch, 5 s" in journal and "10 min" not in journal
+
+
+def test_pasting_thirty_notes_saves_thirty(tmp_path):
+    lines = [f"/note note number {i}" for i in range(30)] + ["/journal 100"]
+    proc = run_console(tmp_path / "c.db", lines, "--json")
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert sum("Noted as #" in r["replies"][0]["text"] for r in rows[:30]) == 30
+    assert "Your last 30 entries" in rows[30]["replies"][0]["text"]
+
+
+async def test_every_reminders_quick_answers_stay_usable(engine):
+    import io
+
+    from bot.adapters.console import ConsoleAdapter
+    from bot.messages import Choice, Reply
+
+    out = io.StringIO()
+    adapter = ConsoleAdapter(engine, "alice", stdin=io.StringIO(""), stdout=out, stderr=io.StringIO())
+    water = Reply("Water?", (Choice("rem:glass:1", "Drank a glass"), Choice("rem:snz:1", "Snooze 1 h")))
+    coffee = Reply("Coffee today?", (Choice("rem:cups:1:0", "None"), Choice("rem:snz:2", "Snooze 1 h")))
+    await adapter.send("alice", None, [water])
+    await adapter.send("alice", None, [coffee])
+    assert "3) None" in out.getvalue()  # numbers go on from the first reminder's
+    assert adapter._incoming("3").choice == "rem:cups:1:0"  # the second reminder, by number
+    assert adapter._incoming("Drank a glass").choice == "rem:glass:1"  # the first, by label
+    assert adapter._incoming("1").choice is None  # answered: the first reminder's numbers are gone

@@ -151,7 +151,11 @@ async def test_half_answered_questionnaire_survives_a_restart_and_old_buttons_ex
 
 async def test_faq_answers_still_offer_triage(chat):
     await chat.send("is this ALS?")
-    assert "Start /triage" in chat.labels
+    assert "FQ-3" in chat.text and "Start /triage" in chat.labels
+    await chat.send("can dehydration cause twitching?")
+    assert "FQ-1" in chat.text
+    await chat.send("my eyelid has twitched for days")
+    assert "EY-1" in chat.text and "Saved #" in chat.text  # issue 13: saved first, then the advice
     await chat.send("left eyelid 2 min after coffee")
     assert "Saved #" in chat.text
     await chat.press_id("triage:start")

@@ -185,26 +185,26 @@ async def test_pregnancy_asks_the_warning_signs_and_sends_to_the_midwife(chat, m
     assert "at least 2 litres" not in calm.text and "as your midwife or doctor advises" in calm.text
 
 
-async def test_triage_during_an_unfinished_log_saves_it_on_request(chat):
+async def test_triage_during_an_unfinished_log_saves_it_and_says_so(chat):
     await chat.send("/log left calf")
     assert "Which side" not in chat.text  # the side came with it; the log asks how long
-    await chat.send("/triage")
-    assert "middle of logging a twitch" in chat.text and "left calf" in chat.text
-    await chat.press("Save it, then start")
-    assert "Saved #" in chat.text and "safety check" in chat.text
+    await chat.send("/triage")  # a command closes the open log question (issue 13), saving what it has
+    assert "I saved what you had told me" in chat.text and "left calf" in chat.text
+    assert "safety check" in chat.text
     await chat.press("Not now")
     await chat.send("/journal")
     assert "calf" in chat.text.lower()
 
 
-async def test_triage_during_an_unfinished_log_can_go_back_to_it(chat):
+async def test_a_triage_button_during_an_unfinished_log_asks_and_can_go_back_to_it(chat):
     await chat.send("/log")
     await chat.press("Calf")
-    await chat.send("/triage")
+    await chat.press_id("triage:start")  # e.g. the "Start /triage" button under an earlier answer
+    assert "middle of logging a twitch" in chat.text
     await chat.press("Back to my log")
     assert "kept as it was" in chat.text
     await chat.send("left")
-    assert "How long did it last" in chat.text  # the log goes on where it was
+    assert "How long did" in chat.text  # the log goes on where it was
 
 
 async def test_sources_button_and_command_show_the_facts_in_words(chat):

@@ -20,6 +20,9 @@ from bot.messages import Choice, Incoming, Reply
 from bot.scheduler import on_the_wire
 
 PLATFORM = "console"
+# Questions whose answer is itself a number: a typed number is the answer, not a choice
+# ("How long did it last?" reads "5" as 5 seconds).
+NUMBER_VALUED = ("log:duration:",)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # C0 controls but tab and newline, DEL, C1 controls: ESC sequences could clear the screen,
 # retitle the window or plant links in the person's terminal.
@@ -55,7 +58,8 @@ class ConsoleAdapter:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self._offered: list[Choice] = []
+        self._offered: list[Choice] = []  # choices of the last reply, numbered from 1
+        self._pushed: list[list[Choice]] = []  # each reminder's quick answers, open until one is used
         self._write_lock = asyncio.Lock()
         engine.add_sender(PLATFORM, self)
 
@@ -65,12 +69,15 @@ class ConsoleAdapter:
             return  # another console user's reminder: nobody is at this terminal for them
         await on_the_wire()
         async with self._write_lock:
+            first = len(self._menu()) + 1
+            group = [c for r in replies for c in r.choices]
+            if group:
+                self._pushed.append(group)
             if self.json_mode:
                 for r in replies:
                     self._emit_line({"push": self._reply_json(r)})
             else:
-                self._print_replies(replies, prefix="[reminder] ")
-            self._remember_choices(replies)
+                self._print_replies(replies, prefix="[reminder] ", first=first)
 
     # ---- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -86,11 +93,11 @@ class ConsoleAdapter:
             incoming = self._incoming(line)
             replies = await self.engine.handle(incoming, on_progress=self._progress)
             async with self._write_lock:
+                self._remember_choices(replies)
                 if self.json_mode:
                     self._emit_line({"replies": [self._reply_json(r) for r in replies]})
                 else:
                     self._print_replies(replies)
-                self._remember_choices(replies)
 
     async def _progress(self, reply: Reply) -> None:
         # In JSON mode each input line gets exactly one output line, so progress goes to stderr.
@@ -105,16 +112,26 @@ class ConsoleAdapter:
             return Incoming(PLATFORM, self.user, choice=choice.id, chat_id=self.user, at=now)
         return Incoming(PLATFORM, self.user, text=line, chat_id=self.user, at=now)
 
+    def _menu(self) -> list[Choice]:
+        """Every choice a number picks now: the last reply's, then open reminder answers."""
+        return [*self._offered, *(c for group in self._pushed for c in group)]
+
     def _match_choice(self, text: str) -> Choice | None:
-        if not self._offered or not text or text.startswith("/"):
+        menu = self._menu()
+        if not menu or not text or text.startswith("/"):
             return None
-        if text.isdigit() and 1 <= int(text) <= len(self._offered):
-            return self._offered[int(text) - 1]
+        chosen = None
+        numeric = any(c.id.startswith(NUMBER_VALUED) for c in self._offered)
+        if text.isdigit() and not numeric and 1 <= int(text) <= len(menu):
+            chosen = menu[int(text) - 1]
         wanted = text.lower()
-        for c in self._offered:
+        for c in menu if chosen is None else ():
             if c.label.lower().removeprefix("✓ ") == wanted:
-                return c
-        return None
+                chosen = c
+                break
+        if chosen is not None:
+            self._pushed = [g for g in self._pushed if chosen not in g]  # that reminder is answered
+        return chosen
 
     def _remember_choices(self, replies: list[Reply]) -> None:
         offered = [c for r in replies for c in r.choices]
@@ -156,8 +173,8 @@ class ConsoleAdapter:
             "attachment": attachment,
         }
 
-    def _print_replies(self, replies: list[Reply], prefix: str = "") -> None:
-        number = 0
+    def _print_replies(self, replies: list[Reply], prefix: str = "", first: int = 1) -> None:
+        number = first - 1
         for r in replies:
             self.stdout.write(f"{prefix}{terminal_safe(r.text)}\n")
             path = self._save(r)
@@ -168,6 +185,12 @@ class ConsoleAdapter:
             for c in r.choices:
                 number += 1
                 self.stdout.write(f"  {number}) {terminal_safe(c.label)}\n")
+        if not prefix and self._pushed:
+            # reminders still waiting for an answer keep working, by number or by label
+            open_ = [c for group in self._pushed for c in group]
+            start = sum(len(r.choices) for r in replies) + 1
+            listed = " ".join(f"{start + i}) {terminal_safe(c.label)}" for i, c in enumerate(open_))
+            self.stdout.write(f"  (reminder answers still open: {listed})\n")
         self.stdout.write("\n")
         self.stdout.flush()
 

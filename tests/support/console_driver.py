@@ -105,11 +105,14 @@ class ConsoleDriver(BaseDriver):
         lines = self.stdout.getvalue()[mark:].splitlines()
         text: list[str] = []
         buttons: list[str] = []
+        numbers: list[int] = []
         files: list[File] = []
         for line in lines:
             choice = _CHOICE.match(line)
-            if choice is not None and int(choice[1]) == len(buttons) + 1:  # numbered in order: a choice
+            # numbered in order: a choice (a reminder's answers continue after the open question's)
+            if choice is not None and (not numbers or int(choice[1]) == numbers[-1] + 1):
                 buttons.append(choice[2])
+                numbers.append(int(choice[1]))
                 continue
             saved = _FILE.match(line)
             if saved is not None:
@@ -118,7 +121,7 @@ class ConsoleDriver(BaseDriver):
                 continue
             text.append(line.removeprefix(_PUSHED))
         if buttons or lines:
-            self._numbers = {label: i for i, label in enumerate(buttons, 1)}
+            self._numbers = dict(zip(buttons, numbers, strict=True))
         body = "\n".join(text).strip()
         return Step(did, (body,) if body else (), tuple(buttons), tuple(files))
 

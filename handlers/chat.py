@@ -1,0 +1,89 @@
+"""Free text, read for what it is before anything answers it: a twitch report, a note, a
+question, a feeling, a greeting or thanks, or unknown (rules/intent.py).
+
+The safety screen has already run on the text (bot/safety.py, in the engine).
+"""
+
+from __future__ import annotations
+
+from bot.messages import Choice, Reply
+from handlers import journal, log
+from handlers.base import Context
+from handlers.triage_faq import answer_for, faq_reply
+from rules.faq import match_condition
+from rules.intent import FEELING, GREETING, NOTE, QUESTION, REPORT, THANKS, classify, hints
+
+FEAR = (
+    "That sounds frightening, and it's understandable to worry. What the article says: most "
+    "twitches are harmless, come and go, stay in one small area and fade without treatment (BG-2), "
+    "and twitching on its own is rarely ALS (FQ-3)."
+)
+FEAR_SHORT = "I hear that you're worried. Most twitches are harmless (BG-2), and twitching alone is rarely ALS (FQ-3)."
+RELIEF = (
+    "I'm glad you feel better. Most twitches fade without treatment (BG-2); keeping the journal "
+    "going shows whether it settles."
+)
+MOOD = (
+    "I'm sorry it's hard right now. Stress, fatigue and poor sleep are among the everyday triggers "
+    "of twitching (BG-3), and harmless twitching is often linked to stress (BG-4)."
+)
+NEXT_STEP = (
+    "What could help next: describe a twitch in one line to log it, /triage says how soon to see a "
+    "doctor and why (twitching that is widespread, spreading, or comes with weakness is worth a "
+    "check: BG-5), and /plan starts a 3-4 week self-care plan."
+)
+GREET = (
+    'Hello! Describe a twitch in one line to log it (e.g. "left eyelid 2 min after my third coffee"), ask me a '
+    "question, or send /help to see everything."
+)
+GREET_NEW = "Hello!"
+THANK = "You're welcome. I'm here whenever you want to log a twitch or ask something."
+NOTE_SAVED_LEAD = "There's no twitch in that, so I kept it as a journal note:"
+TRIAGE = Choice("triage:start", "Start /triage")
+
+
+async def understand(ctx: Context) -> list[Reply] | None:
+    """Route one free-text message in a private chat by what it means."""
+    if not ctx.incoming.private:
+        return None
+    intent = classify(ctx.args, ctx.local_now())
+    if intent.kind == REPORT:
+        lead = FEAR_SHORT if intent.feeling == "fear" else ""
+        replies = await log.report(ctx, intent.parsed, lead=lead)
+        if lead and (f := match_condition(ctx.args)) is not None:
+            replies.append(Reply(f.text, (TRIAGE,)))  # "terrified I have ALS": what the article says
+        return replies
+    if intent.kind == QUESTION:
+        lead = FEAR_SHORT if intent.feeling == "fear" else ""
+        return [faq_reply(answer_for(ctx.args), lead)]
+    if intent.kind == FEELING:
+        return [_feeling(ctx, intent.feeling)]
+    if intent.kind == GREETING:
+        return [Reply(GREET_NEW if ctx.is_new_user else GREET)]
+    if intent.kind == THANKS:
+        return [Reply(THANK)]
+    if intent.kind == NOTE:
+        replies = await journal.save_note(ctx, ctx.args[: journal.NOTE_LIMIT])
+        return [Reply(f"{NOTE_SAVED_LEAD} {replies[0].text}", replies[0].choices), *replies[1:]]
+    return [await _unknown(ctx)]
+
+
+def _feeling(ctx: Context, feeling: str | None) -> Reply:
+    if feeling == "relief":
+        return Reply(RELIEF)
+    body = FEAR if feeling == "fear" else MOOD
+    f = match_condition(ctx.args)
+    extra = f"\n\n{f.text}" if f is not None else ""
+    return Reply(f"{body}{extra}\n\n{NEXT_STEP}", (TRIAGE,))
+
+
+async def _unknown(ctx: Context) -> Reply:
+    """One helpful example, never the same one twice in a row."""
+    options = hints()
+    last = ctx.user.settings.get("last_hint")
+    index = (last + 1) % len(options) if isinstance(last, int) else 0
+    await ctx.store.update_settings(ctx.user, last_hint=index)
+    return Reply(f"I'm not sure what you meant. {options[index]} /help lists everything.", private=False)
+
+
+FREE_TEXT = [(5, understand)]

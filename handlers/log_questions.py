@@ -1,0 +1,95 @@
+"""The questions /log asks, and what it says when a typed answer doesn't fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import Choice, Reply
+from handlers.base import CONVERSATION_TTL
+from rules.vocabulary import load_vocabulary, region_label
+
+
+def label_of(region: str) -> str:
+    return region_label(region).lower()
+
+
+CANCEL = Choice("log:cancel", "Cancel")
+DURATIONS = (
+    (5, "A few seconds"),
+    (30, "About 30 seconds"),
+    (60, "About a minute"),
+    (180, "A few minutes"),
+    (600, "10 minutes or more"),
+)
+SIDES = (("left", "Left"), ("right", "Right"), ("both", "Both sides"), ("none", "Middle / no side"))
+WAIT_NOTE = f"(I'll keep this question open for {CONVERSATION_TTL.seconds // 60} minutes.)"
+
+
+def question(step: str, fields: dict[str, Any], note: str = "", first: bool = False) -> Reply:
+    vocab = load_vocabulary()
+    lead = f"{note}\n" if note else ""
+    tail = f" {WAIT_NOTE}" if first else ""
+    if step == "when":
+        return Reply(
+            f'{lead}{fields["when_doubt"]} When was it? Type a day or time (e.g. "yesterday 9pm", '
+            f'"20 Nov"), or press one.{tail}',
+            (Choice("log:when:now", "Just now"), Choice("log:when:today", "Earlier today"), CANCEL),
+        )
+    if step == "which":
+        places = fields.get("places") or []
+        opts = tuple(
+            Choice(f"log:which:{i}", f"{side + ' ' if side else ''}{label_of(region)}")
+            for i, (region, side) in enumerate(places)
+        )
+        return Reply(f"{lead}Which place was it?{tail}", opts + (Choice("log:which:all", "All of them"), CANCEL))
+    if step == "region":
+        opts = tuple(Choice(f"log:region:{r.id}", r.label) for r in vocab.regions.values())
+        return Reply(
+            f'{lead}Where was the twitch? Press one, or type it (e.g. "left calf").{tail}',
+            opts + (Choice("log:region:other", "Somewhere else"), CANCEL),
+        )
+    if step == "place":
+        return Reply(f"{lead}Where was it? Type it in a few words; I'll keep your words.{tail}", (CANCEL,))
+    if step == "side":
+        opts = tuple(Choice(f"log:side:{v}", label) for v, label in SIDES)
+        return Reply(f"{lead}Which side?{tail}", opts + (CANCEL,))
+    if step == "duration":
+        opts = tuple(Choice(f"log:duration:{s}", label) for s, label in DURATIONS)
+        return Reply(
+            f"{lead}How long did one twitch last? Press one, or type it "
+            f'(e.g. "5" for 5 seconds, "90s", "2 min").{tail}',
+            opts + (Choice("log:duration:unknown", "Not sure"), CANCEL),
+        )
+    if step == "triggers":
+        picked = set(fields.get("picked") or ())
+        opts = tuple(
+            Choice(f"log:trig:{t.id}", ("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()
+        )
+        done = Choice("log:trig:done", "Done") if picked else Choice("log:trig:none", "None of these")
+        return Reply(
+            f"{lead}Anything that might have set it off? Pick all that fit, then Done "
+            f"(common triggers are caffeine, stress, short sleep and dehydration: BG-3).{tail}",
+            opts + (done, CANCEL),
+        )
+    opts = tuple(Choice(f"log:int:{i}", str(i)) for i in range(1, 6))
+    return Reply(
+        f"{lead}How strong was it, from 1 (barely noticeable) to 5 (very strong)? This one is optional.{tail}",
+        opts + (Choice("log:int:skip", "Skip"),),
+    )
+
+
+def not_understood(step: str, text: str) -> str:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    examples = {
+        "when": 'a day or time, e.g. "yesterday 9pm", "20 Nov" or "3 days ago"',
+        "which": "one of the places, or press All of them",
+        "region": 'a body part, e.g. "left calf" or "eyelid"',
+        "place": "a few words for where it was",
+        "side": "left, right, both, or press Middle / no side",
+        "duration": 'a length of time, e.g. "30s", "2 min" or "an hour"',
+        "triggers": 'e.g. "coffee and stress", or press None of these',
+        "intensity": "a number from 1 to 5, or press Skip",
+    }
+    return (
+        f'I didn\'t understand "{shown}" here. Please answer with {examples[step]}. Nothing you told me so far is lost.'
+    )
