@@ -245,7 +245,7 @@ class Engine:
             return [*first, Reply(SAVE_FAILED, private=False)]
         except Exception:
             # The message text may be health data: keep it (and the traceback) at DEBUG.
-            log.error("handler %s failed", route)
+            log.error("handler %s failed", ctx.hints.get("route", route))
             log.debug("handler failure", exc_info=True)
             return [*first, Reply(INTERNAL_ERROR, private=False)]
 
@@ -263,8 +263,11 @@ class Engine:
             handler = self.registry.choices.get(ns)
             if handler is None:
                 return "choice:?", expired()
+            ctx.hints["route"] = f"choice:{ns}"  # named in the log if the handler fails
             return f"choice:{ns}", await handler(ctx, payload)
 
+        # Longer input is cut before parsing; how long it really was stays known (a note's limit).
+        ctx.hints["input_chars"] = len((inc.text or "").strip())
         text = (inc.text or "")[:MAX_INPUT_CHARS].strip()
         if text.startswith("/"):
             word, _, rest = text[1:].partition(" ")
@@ -274,6 +277,7 @@ class Engine:
             if cmd is None:
                 return "command:?", self._unknown_command(name)
             closed: list[Reply] = []
+            ctx.hints["route"] = f"command:{name}"
             if name != "cancel" and ctx.conversation is not None and ctx.conversation.flow in self.registry.closers:
                 closed = await self._close(ctx, "command")  # a command is a message of its own
             return f"command:{name}", [*closed, *await cmd.run(ctx)]
@@ -286,12 +290,14 @@ class Engine:
             if closer is not None and text and await closer[0](ctx):
                 closed = await self._close(ctx, "new")  # a new report or question: not an answer
             else:
+                ctx.hints["route"] = f"flow:{conv.flow}"
                 result = await self.registry.flows[conv.flow](ctx)
                 if result is not None:
                     return f"flow:{conv.flow}", result
         if not text:
             return "empty", [Reply("I got an empty message. Send /help to see what I understand.", private=False)]
         for _, handler in self.registry.free_text:
+            ctx.hints["route"] = f"text:{getattr(handler, '__module__', '?')}"
             result = await handler(ctx)
             if result is not None:
                 return f"text:{getattr(handler, '__module__', '?')}", [*closed, *result]

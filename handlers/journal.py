@@ -34,7 +34,8 @@ async def _too_long(ctx: Context, text: str) -> list[Reply]:
     await ctx.set_flow("note", "too_long", {"text": text})
     return [
         Reply(
-            f"That note is {len(text):,} characters; a note can hold up to {NOTE_LIMIT:,}. "
+            f"That note is {max(len(text), ctx.hints.get('input_chars', 0) - len('/note ')):,} characters; "
+            f"a note can hold up to {NOTE_LIMIT:,}. "
             "Nothing was saved yet. Save the first 1,000 characters, or send a shorter note "
             "(for example: /note slept badly, anxious about work).",
             (Choice("note:trim", "Save the first 1,000"), Choice("note:cancel", "Cancel")),

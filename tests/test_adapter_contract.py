@@ -181,14 +181,7 @@ def known_gap(platform: str, reason: str):
     ]
 
 
-@pytest.mark.parametrize(
-    "platform",
-    known_gap(
-        "discord",
-        "the Discord adapter passes no on_progress to Engine.handle: progress lines are never sent (a slash"
-        " command shows only Discord's own 'thinking...' state; a command typed in a DM shows nothing)",
-    ),
-)
+@pytest.mark.parametrize("platform", PLATFORMS)
 async def test_slow_work_shows_progress_and_the_chart_arrives(platform: str, tmp_path: Path) -> None:
     async with open_harness(platform, tmp_path) as h:
         person = await h.person(0)
@@ -198,9 +191,7 @@ async def test_slow_work_shows_progress_and_the_chart_arrives(platform: str, tmp
         assert step.text.startswith("Drawing your chart"), where(step, platform)  # shown first, while it draws
 
 
-@pytest.mark.parametrize(
-    "platform", known_gap("discord", "the Discord adapter ignores a DM without text (a picture) and never answers")
-)
+@pytest.mark.parametrize("platform", PLATFORMS)
 async def test_something_without_text_gets_an_answer_that_says_what_works(platform: str, tmp_path: Path) -> None:
     async with open_harness(platform, tmp_path) as h:
         person = await h.person(0)

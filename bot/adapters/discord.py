@@ -23,6 +23,7 @@ PLATFORM = "discord"
 LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 QUIET = "Received."  # a deferred command must end with something, even when the engine has nothing to say
+TEXT_ONLY = 'I can read text messages only. Describe the twitch in words, e.g. "left calf 30s after the gym".'
 DMS_CLOSED = (
     "I answer health questions only in direct messages, and yours are closed to me. "
     "Open them under Server settings > Privacy settings > Direct messages, then try again."
@@ -188,6 +189,12 @@ class DiscordRunner:
         in_dm = is_private(interaction)
         acked = await acknowledge(interaction, ephemeral=not in_dm, thinking=True)
         user = interaction.user
+
+        async def progress(reply: Reply) -> None:  # a status line while slow work runs
+            if acked:
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.followup.send(content=clean(reply.text)[:LIMIT], ephemeral=not in_dm)
+
         replies = await self.engine.handle(
             Incoming(
                 PLATFORM,
@@ -196,7 +203,8 @@ class DiscordRunner:
                 chat_id=str(interaction.channel_id),
                 private=in_dm,
                 display_name=user.display_name,
-            )
+            ),
+            on_progress=progress,
         )
         if in_dm and acked:
             await self._followups(interaction, replies or [Reply(QUIET, private=False)], user.id)
@@ -235,8 +243,15 @@ class DiscordRunner:
                 await interaction.followup.send(DMS_CLOSED, ephemeral=True)
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or not isinstance(message.channel, discord.DMChannel) or not message.content:
+        if message.author.bot or not isinstance(message.channel, discord.DMChannel):
             return  # only one-to-one direct messages are read as free text
+        if not message.content:  # a picture or a sticker: say what works instead of staying silent
+            await self.send(message.channel, [Reply(TEXT_ONLY, private=False)], message.author.id)
+            return
+
+        async def progress(reply: Reply) -> None:
+            await self.send(message.channel, [reply], message.author.id)
+
         replies = await self.engine.handle(
             Incoming(
                 PLATFORM,
@@ -246,7 +261,8 @@ class DiscordRunner:
                 private=True,
                 at=message.created_at,
                 display_name=message.author.display_name,
-            )
+            ),
+            on_progress=progress,
         )
         await self.send(message.channel, replies, message.author.id)
 
