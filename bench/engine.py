@@ -26,8 +26,8 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 sys.path.insert(0, str(_here.parent))
 
+from bot.app import build_engine  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -101,7 +101,7 @@ async def main() -> None:
     seed(db, args.users, args.rows)
     seed_s = time.perf_counter() - t0
     store = await Store.open(db)
-    engine = Engine(store, clock=SystemClock())
+    engine = build_engine(store, clock=SystemClock())
     rnd = random.Random(7)
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}

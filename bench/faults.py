@@ -35,9 +35,9 @@ ROOT = _here.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.adapters.telegram import TelegramRunner  # noqa: E402
+from bot.app import build_engine  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
@@ -166,7 +166,7 @@ async def _runner(tmp: Path, name: str):
     fake = FakeTelegram(TOKEN)
     await fake.start()
     store = await Store.open(tmp / f"{name}.db")
-    engine = Engine(store, clock=SystemClock())
+    engine = build_engine(store, clock=SystemClock())
     settings = Settings(db_path=str(tmp / f"{name}.db"), telegram_token=TOKEN, telegram_api_url=fake.url)
     runner = TelegramRunner(engine, settings, retry_base_delay=0.01, poll_timeout=1)
     await runner.start()

@@ -90,16 +90,16 @@ class CountingSender:
 
 
 def queue(db: str, batch: int) -> dict:
+    from bot.app import build_engine
     from bot.clock import FrozenClock
     from bot.config import Settings
-    from bot.engine import Engine
     from bot.scheduler import ReminderScheduler
     from bot.store import Store
 
     async def run() -> dict:
         store = await Store.open(db)
         clock = FrozenClock(T0)
-        engine = Engine(store, clock=clock, default_timezone={"console": "Europe/Berlin"})
+        engine = build_engine(store, clock=clock, default_timezone={"console": "Europe/Berlin"})
         sender = CountingSender()
         engine.add_sender("console", sender)
         scheduler = ReminderScheduler(engine, Settings(tick_seconds=5), batch_size=batch)

@@ -25,8 +25,8 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 sys.path.insert(0, str(_here.parent))
 
+from bot.app import build_engine  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
 from bot.store import Store, to_ts  # noqa: E402
 
@@ -41,7 +41,7 @@ async def main() -> None:
     args = ap.parse_args()
     db = Path(tempfile.mkdtemp(prefix="flicker-report-")) / "r.db"
     store = await Store.open(db)
-    engine = Engine(store, clock=FrozenClock(NOW))
+    engine = build_engine(store, clock=FrozenClock(NOW))
     await engine.handle(Incoming("bench", "me", text="/name Sam"))
     user, _ = await store.user_for("bench", "me", "UTC", NOW)
     rnd = random.Random(5)

@@ -28,8 +28,9 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 sys.path.insert(0, str(_here.parent))
 
+from bot.app import build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.engine import INTERNAL_ERROR, SAVE_FAILED, SLOW_DOWN, Engine  # noqa: E402
+from bot.engine import INTERNAL_ERROR, SAVE_FAILED, SLOW_DOWN  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
 from bot.scheduler import ReminderScheduler  # noqa: E402
 from bot.store import Store, to_ts  # noqa: E402
@@ -69,7 +70,7 @@ async def main() -> None:
 
     db = Path(tempfile.mkdtemp(prefix="flicker-soak-")) / "soak.db"
     store = await Store.open(db)
-    engine = Engine(store)
+    engine = build_engine(store)
     sender = RecordingSender()
     engine.add_sender(PLATFORM, sender)
     settings = Settings(db_path=str(db), tick_seconds=1)

@@ -25,8 +25,8 @@ sys.path.insert(0, str(_here.parent))
 from telegram.ext import BaseRateLimiter  # noqa: E402
 
 from bot.adapters.telegram import TelegramRunner  # noqa: E402
+from bot.app import build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.scheduler import ReminderScheduler  # noqa: E402
 from bot.store import Store, to_ts  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
@@ -70,7 +70,7 @@ async def main() -> None:
     await on_fake(fake.start())
     db = Path(tempfile.mkdtemp(prefix="flicker-tg-")) / "tg.db"
     store = await Store.open(db)
-    engine = Engine(store)
+    engine = build_engine(store)
     settings = Settings(db_path=str(db), telegram_token=TOKEN, telegram_api_url=fake.url)
     # Phase 1 measures the adapter itself: Telegram's 30 messages/s would otherwise cap replies.
     runner = TelegramRunner(engine, settings, poll_timeout=1, rate_limiter=NoLimit())

@@ -65,10 +65,10 @@ def private_cache_dir() -> str:
 
 async def console_main(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.console import PLATFORM, ConsoleAdapter
-    from bot.engine import Engine
+    from bot.app import build_engine
 
     store = await open_store(args.db or settings.db_path)
-    engine = Engine(store, default_timezone={"console": local_zone_name()}, flood_limit=None)  # one local person
+    engine = build_engine(store, default_timezone={"console": local_zone_name()}, flood_limit=None)  # one local person
     adapter = ConsoleAdapter(engine, args.user, json_mode=args.json, out_dir=args.out or settings.out_dir)
     scheduler = _scheduler(engine, settings, identity=(PLATFORM, args.user))
     try:

@@ -68,6 +68,7 @@ class Registry:
     export: dict[str, ExportSection] = field(default_factory=dict)
     privacy: list[str] = field(default_factory=list)
     screen: ScreenHandler | None = None
+    reminder_composer: Callable | None = None  # what a due reminder says (handlers/reminder_messages.py)
     ttl: dict[str, timedelta] = field(default_factory=dict)  # flows that wait longer than CONVERSATION_TTL
     # flow -> (is this typed text a new message of its own?, close the open question)
     closers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)
@@ -88,6 +89,10 @@ class Registry:
                 _add_unique(reg.export, name, fn, m)
             reg.free_text.extend(getattr(m, "FREE_TEXT", ()))
             reg.privacy.extend(getattr(m, "PRIVACY", ()))
+            if getattr(m, "REMINDER_COMPOSER", None) is not None:
+                if reg.reminder_composer is not None:
+                    raise RuntimeError(f"{m.__name__} registers a second reminder composer")
+                reg.reminder_composer = m.REMINDER_COMPOSER
             if getattr(m, "SCREEN", None) is not None:
                 if reg.screen is not None:
                     raise RuntimeError(f"{m.__name__} registers a second safety screen")
@@ -115,15 +120,11 @@ class Engine:
         store: Store,
         *,
         clock: Clock | None = None,
-        modules: Iterable[ModuleType] | None = None,
+        modules: Iterable[ModuleType],
         default_timezone: dict[str, str] | None = None,
         flood_limit: int | None = FLOOD_LIMIT,
         safety: SafetyScreen | None = None,
     ) -> None:
-        if modules is None:
-            from handlers import MODULES
-
-            modules = MODULES
         self.store = store
         self.clock = clock or SystemClock()
         self.registry = Registry.from_modules(modules)

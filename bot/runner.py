@@ -17,14 +17,14 @@ SCHEDULER_STOP_S = 8.0
 
 
 async def run_main(settings: Settings) -> int:
+    from bot.app import build_engine
     from bot.cli import local_zone_name, open_store
-    from bot.engine import Engine
 
     if not settings.telegram_token and not settings.discord_token:
         log.error("set TELEGRAM_TOKEN and/or DISCORD_TOKEN (or use `flicker console` to chat locally)")
         return 2
     store = await open_store(settings.db_path)
-    engine = Engine(store, default_timezone={"console": local_zone_name()})
+    engine = build_engine(store, default_timezone={"console": local_zone_name()})
     runners = []
     platforms: set[str] = set()
     if settings.telegram_token:

@@ -121,12 +121,6 @@ class DueReminder:
 Composer = Callable[[Engine, DueReminder], Awaitable[list[Reply]]]
 
 
-def _default_composer() -> Composer:
-    from handlers.reminder_messages import compose
-
-    return compose
-
-
 def claim_due(
     conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int, scope: Scope = EVERYONE
 ) -> tuple[list[DueReminder], int, int]:
@@ -226,7 +220,12 @@ class ReminderScheduler:
         self.tick_seconds = max(1, settings.tick_seconds)
         self.grace_s = max(0, settings.reminder_grace_minutes) * 60
         self.batch_size = batch_size
-        self.composer = composer or _default_composer()
+        # The composer comes from the handler module that declares REMINDER_COMPOSER (via the
+        # engine's registry), so the scheduler never imports a handler.
+        found = composer or engine.registry.reminder_composer
+        if found is None:
+            raise RuntimeError("no handler module declares REMINDER_COMPOSER")
+        self.composer = found
         self.last_tick: datetime | None = None
         self.tick_durations: list[float] = []  # seconds, most recent ticks (for the bench)
         self._lock = asyncio.Lock()

@@ -14,6 +14,7 @@ A handler module (one per flow) may define any of these module-level names:
 - ``PRIVACY: list[str]``: lines for /privacy describing what this module stores.
 - ``FLOW_TTL: dict[str, timedelta]``: flows whose question waits longer than the usual
   CONVERSATION_TTL (one a reminder asked, hours before the person reads it).
+- ``REMINDER_COMPOSER``: (one module only) what a due reminder says; the scheduler uses it.
 - ``SCREEN: ScreenHandler``: (one module only) answers what the safety screen found in typed
   text, before any flow or parser sees it.
 - ``CLOSERS: dict[str, (interrupts, close)]``: flow name -> ``interrupts(ctx)`` says whether

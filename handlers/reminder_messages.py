@@ -273,3 +273,5 @@ PRIVACY = [
     "your answers to reminders (cups of coffee, glasses of water, hours slept, stress 1-5), by day",
     'the days you marked "no twitches today" or took off logging',
 ]
+
+REMINDER_COMPOSER = compose  # the scheduler asks this what a due reminder says

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.app import build_engine
 from bot.clock import FrozenClock
 from bot.engine import Engine
 from bot.messages import Incoming, Reply
@@ -93,7 +94,7 @@ async def store(db_path):
 
 @pytest.fixture
 async def engine(store, clock) -> Engine:
-    return Engine(store, clock=clock, default_timezone={"console": "Europe/Berlin"})
+    return build_engine(store, clock=clock, default_timezone={"console": "Europe/Berlin"})
 
 
 @pytest.fixture

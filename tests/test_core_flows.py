@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.engine import Engine
+from bot.app import build_engine
 from tests.conftest import Chat
 
 
@@ -76,7 +76,7 @@ async def test_typed_answer_that_makes_no_sense_keeps_what_was_given(chat):
 async def test_half_answered_flow_survives_a_restart(chat, store, clock):
     await chat.send("/log")
     await chat.press("Thumb")
-    restarted = Chat(Engine(store, clock=clock), "alice")
+    restarted = Chat(build_engine(store, clock=clock), "alice")
     restarted.last = chat.last
     store.evict((await store.user_for("console", "alice", "UTC", clock.now()))[0].id)
     await restarted.press("Right")

@@ -10,9 +10,9 @@ import pytest
 import yarl
 
 from bot.adapters.discord import DiscordRunner
+from bot.app import build_engine
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.engine import Engine
 from bot.scheduler import ReminderScheduler
 from bot.store import Store, to_ts
 from tests.conftest import START
@@ -31,7 +31,7 @@ async def dc(tmp_path, monkeypatch):
         discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway")
     )
     store = await Store.open(tmp_path / "dc.db")
-    engine = Engine(store, clock=FrozenClock(START))
+    engine = build_engine(store, clock=FrozenClock(START))
     settings = Settings(db_path=str(tmp_path / "dc.db"), discord_token=TOKEN)
     runner = DiscordRunner(engine, settings)
     await asyncio.wait_for(runner.start(), 20)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.discord import DiscordRunner
+from bot.app import build_engine
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.engine import Engine
 from bot.store import Store
 from tests.conftest import START
 
@@ -18,7 +18,7 @@ simcord = pytest.importorskip("simcord")
 @pytest.fixture
 async def flicker(tmp_path):
     store = await Store.open(tmp_path / "sim.db")
-    engine = Engine(store, clock=FrozenClock(START))
+    engine = build_engine(store, clock=FrozenClock(START))
     runner = DiscordRunner(engine, Settings(db_path=str(tmp_path / "sim.db"), discord_token="x"))
     runner.client.tree = runner.tree  # where SimCord looks for the commands (as on commands.Bot)
     yield runner, store

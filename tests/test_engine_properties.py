@@ -7,8 +7,8 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.app import build_engine
 from bot.clock import FrozenClock
-from bot.engine import Engine
 from bot.messages import Incoming
 from bot.store import Store
 from tests.conftest import START
@@ -47,7 +47,7 @@ messages = st.one_of(
 def test_any_message_gets_a_reply_and_nothing_crashes(tmp_path):
     loop = asyncio.new_event_loop()
     store = loop.run_until_complete(Store.open(tmp_path / "p.db"))
-    engine = Engine(store, clock=FrozenClock(START), flood_limit=None)  # a frozen clock would trip it
+    engine = build_engine(store, clock=FrozenClock(START), flood_limit=None)  # a frozen clock would trip it
 
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
     @given(text=messages, choice=st.one_of(st.none(), st.text(max_size=80)), user=st.sampled_from(["a", "b"]))

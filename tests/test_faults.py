@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.engine import SLOW_DOWN, Engine
+from bot.app import build_engine
+from bot.engine import SLOW_DOWN
 from bot.messages import Incoming
 from bot.store import Store
 from tests.conftest import START, Chat
@@ -31,7 +32,7 @@ async def test_a_new_persons_first_messages_together_are_all_saved_and_answered(
 async def test_two_processes_creating_the_same_person_end_with_one(db_path, clock):
     a, b = await Store.open(db_path), await Store.open(db_path)
     try:
-        ea, eb = Engine(a, clock=clock), Engine(b, clock=clock)
+        ea, eb = build_engine(a, clock=clock), build_engine(b, clock=clock)
         ra, rb = await asyncio.gather(ea.handle(_note("x", "/note from a")), eb.handle(_note("x", "/note from b")))
         assert any("Noted" in r.text for r in ra) and any("Noted" in r.text for r in rb)
         assert (await a.fetchone("SELECT count(*) FROM users"))[0] == 1

@@ -6,7 +6,7 @@ import json
 import logging
 import random
 
-from bot.engine import Engine
+from bot.app import build_engine
 from tests.conftest import START, Chat
 
 HOSTILE = [
@@ -54,7 +54,7 @@ def corpus(n: int = 2000) -> list[str]:
 
 
 async def test_thousands_of_hostile_inputs_each_get_a_clear_reply(store, clock):
-    engine = Engine(store, clock=clock, flood_limit=None)
+    engine = build_engine(store, clock=clock, flood_limit=None)
     people = [Chat(engine, f"p{i}") for i in range(5)]
     for i, text in enumerate(corpus()):
         chat = people[i % len(people)]

@@ -117,12 +117,12 @@ async def test_processes_starting_together_on_a_new_file_migrate_it_once(db_path
 
 
 async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path, clock):
-    from bot.engine import Engine
+    from bot.app import build_engine
     from tests.conftest import Chat
 
     a, b = await Store.open(db_path), await Store.open(db_path)
     try:
-        here, there = Chat(Engine(a, clock=clock), "pat"), Chat(Engine(b, clock=clock), "pat")
+        here, there = Chat(build_engine(a, clock=clock), "pat"), Chat(build_engine(b, clock=clock), "pat")
         await here.send("/note in a")
         await there.send("/note in b")  # b has pat cached now
         await a.set_timezone((await a.user_for("console", "pat", "UTC", clock.now()))[0], "Asia/Tokyo")

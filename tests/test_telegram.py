@@ -11,9 +11,9 @@ import pytest
 
 from bot.adapters.telegram import OTHER_PERSON, TelegramRunner
 from bot.adapters.telegram_send import split_text
+from bot.app import build_engine
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.engine import Engine
 from bot.scheduler import ReminderScheduler
 from bot.store import Store, to_ts
 from tests.conftest import START
@@ -30,7 +30,7 @@ async def tg(tmp_path):
     await fake.start()
     store = await Store.open(tmp_path / "tg.db")
     clock = FrozenClock(START)
-    engine = Engine(store, clock=clock)
+    engine = build_engine(store, clock=clock)
     settings = Settings(db_path=str(tmp_path / "tg.db"), telegram_token=TOKEN, telegram_api_url=fake.url)
     runner = TelegramRunner(engine, settings, retry_base_delay=0.01, poll_timeout=1)
     await runner.start()
@@ -349,7 +349,7 @@ async def test_webhook_mode_skips_a_repeated_update_id(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     store = await Store.open(tmp_path / "wh.db")
-    engine = Engine(store, clock=FrozenClock(START))
+    engine = build_engine(store, clock=FrozenClock(START))
     settings = Settings(
         db_path=str(tmp_path / "wh.db"),
         telegram_token=TOKEN,

@@ -6,7 +6,7 @@ import json
 import re
 from datetime import timedelta
 
-from bot.engine import Engine
+from bot.app import build_engine
 from tests.conftest import Chat
 from tests.test_console import run_console
 
@@ -138,7 +138,7 @@ async def test_half_answered_questionnaire_survives_a_restart_and_old_buttons_ex
     await chat.send("/triage")
     await answer(chat, *ADULT_SELF, "2 weeks or less")
     question = chat.last
-    engine2 = Engine(store, clock=clock)
+    engine2 = build_engine(store, clock=clock)
     store.evict((await store.user_for("console", "alice", "UTC", clock.now()))[0].id)
     again = Chat(engine2, "alice")
     again.last = question

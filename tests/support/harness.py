@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_engine
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.engine import Engine
@@ -58,7 +59,7 @@ async def open_harness(platform: str, tmp_path: Path) -> AsyncIterator[Harness]:
     async with AsyncExitStack() as stack:
         store = await Store.open(db)
         stack.push_async_callback(store.close)
-        engine = Engine(store, clock=clock, default_timezone=dict.fromkeys(PLATFORMS, TIMEZONE))
+        engine = build_engine(store, clock=clock, default_timezone=dict.fromkeys(PLATFORMS, TIMEZONE))
         base = Settings(db_path=str(db), reminder_grace_minutes=30, tick_seconds=5, out_dir=str(tmp_path / "out"))
         scheduler = ReminderScheduler(engine, base)
         if platform == "console":
