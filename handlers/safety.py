@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.messages import Choice, Reply
-from bot.safety_replies import compose
+from bot.safety_replies import compose, crisis_lines
 from bot.store import Store, StoreError, User, from_ts, to_ts
 from handlers.base import Context, ScreenOutcome, expired
 from rules.safety import Finding, ScreenResult, load_safety_screen
@@ -60,6 +60,11 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
 
     if finding.interrupts:
         event_id = await _record(ctx, finding.category, finding.rule)
+        if finding.category == "crisis":
+            try:
+                await ctx.set_flow(FLOW, "after", {"kind": "crisis", "keep": "", "stash": _stash(conv)})
+            except StoreError:
+                log.warning("could not keep the after-crisis state")
         if finding.category == "emergency":
             keep = _keepable(text, finding.twitch)
             try:
@@ -178,6 +183,17 @@ async def after_text(ctx: Context) -> list[Reply] | None:
     number = rules.emergency_number(ctx.user.timezone) or "your local emergency number"
     norm = rules.normalise(ctx.args)
     kind = conv.data.get("kind", "stroke")
+    if kind == "crisis":  # stay near: feelings get the lines again; anything else goes on as usual
+        pattern = rules.after_patterns.get("crisis_scared")
+        if pattern is not None and pattern.search(norm):
+            lines = crisis_lines(rules, ctx.user.timezone)
+            return [Reply(rules.after["crisis_scared"].format(number=number, lines=lines))]
+        return None
+    if kind == "pregnancy":
+        for key in ("pregnancy_unreachable", "pregnancy_medicine"):
+            pattern = rules.after_patterns.get(key)
+            if pattern is not None and pattern.search(norm):
+                return [Reply(rules.after[key].format(number=number), _after_buttons(kind))]
     buttons = _after_buttons(kind)
     for key in rules.after.get("order", ()):
         pattern = rules.after_patterns.get(key)
@@ -186,6 +202,8 @@ async def after_text(ctx: Context) -> list[Reply] | None:
         if key == "called":
             return await _called(ctx)
         if key == "false_alarm":
+            if HEDGE.search(norm):  # "it's probably a false alarm, right?" is a question, not an all-clear
+                return [Reply(rules.after["false_alarm_unsure"].format(number=number), buttons)]
             await _restore(ctx)
             return [Reply(rules.after["false_alarm"].format(number=number))]
         if kind == "pregnancy":
@@ -265,6 +283,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     return expired()
 
 
+HEDGE = re.compile(r"\?|\b(probably|maybe|right|might|could|think|guess|hope|surely|is it|isnt it|is not it)\b")
 _YES = re.compile(r"^\s*(yes|yeah|yep|yup|y|i am|i do|it is|he is|she is|maybe|kind of|sort of|a bit)\b", re.I)
 _NO = re.compile(r"^\s*(no|nope|nah|n|not really|i am (ok|okay|fine)|i'm (ok|okay|fine)|im (ok|okay|fine))\b", re.I)
 

@@ -394,3 +394,27 @@ async def test_the_report_lists_the_warning_signs_of_its_period_without_the_word
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Warning signs noticed in messages" in text
     assert "advised to see a doctor" in text and "Gertrude" not in text
+
+
+async def test_a_hedged_false_alarm_keeps_the_instruction(chat):
+    await chat.send(EMERGENCY)
+    await chat.send("its probably a false alarm right")
+    assert "please call 112 anyway" in chat.text
+    await chat.send("can i drive myself there")
+    assert "don't drive" in chat.text.lower()
+    await chat.send("ok it really was a false alarm, my dad is fine")
+    assert "glad it's a false alarm" in chat.text
+
+
+async def test_after_a_crisis_a_frightened_message_gets_the_lines_again_not_twitch_facts(chat):
+    await chat.send("i have pills saved up and i want to end my life")
+    await chat.send("im scared")
+    assert "You don't have to get through tonight alone" in chat.text and "Most twitches" not in chat.text
+    await chat.send("left calf 30s after the gym")
+    assert "Saved #" in chat.text  # everyday messages still work
+
+
+async def test_after_pregnancy_signs_an_unreachable_midwife_gets_a_next_step(chat):
+    await chat.send("im 33 weeks pregnant with the worst headache and sparkly vision")
+    await chat.send("the midwife line isnt answering")
+    assert "call the maternity unit or your doctor now" in chat.text
