@@ -17,6 +17,7 @@ from bot.messages import Incoming, Reply
 from bot.safety_replies import compose
 from bot.store import Store, StoreError, User
 from bot.timezones import zone_label
+from bot.wording import readable_citations
 from handlers.base import (
     CONVERSATION_TTL,
     ChoiceHandler,
@@ -46,6 +47,11 @@ INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and I could not finish that. "
     "Please try again; /help lists what I understand."
 )
+
+
+def readable(replies: list[Reply]) -> list[Reply]:
+    """Fact codes in any reply become numbered references with their titles (bot/wording.py)."""
+    return [r if (t := readable_citations(r.text)) == r.text else replace(r, text=t) for r in replies]
 
 
 class RecipientUnavailable(Exception):
@@ -175,7 +181,8 @@ class Engine:
             lock = self._locks[user.id] = asyncio.Lock()
         try:
             async with lock:
-                return await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
+                replies = await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
+                return readable(replies)
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(user.id, None)
@@ -367,6 +374,6 @@ class Engine:
             sender = self.senders.get(ident["platform"])
             if sender is None:
                 continue
-            await sender.send(ident["external_id"], ident["chat_id"], replies)
+            await sender.send(ident["external_id"], ident["chat_id"], readable(replies))
             return True
         return False

@@ -17,6 +17,7 @@ from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
 from handlers.base import Context
 from handlers.reassurance import after_triage
+from tests.support.citations import cites
 
 ALS = "is this ALS?"
 CODES = re.compile(r"\b(BG|RF|CL|EY|SC|FQ|RD|SF|GS|WC)-(\d|RULE)")
@@ -207,7 +208,7 @@ async def test_plan_day_0_to_28_checkins_on_days_7_14_21_28_only(chat, clock, se
             at = start + timedelta(days=day)
             await chat.engine.store.add_entry(user.id, "twitch", at, "Europe/Berlin", region="calf", now=at)
     await run_to(scheduler, clock, start + timedelta(days=29))
-    checks = sender.with_text("of your self-care plan (SC-6)")
+    checks = sender.with_text("of your self-care plan [1]: how did it go")
     local = [t.astimezone(ZoneInfo("Europe/Berlin")) for t, _ in checks]
     plan_days = [(d.date() - start.astimezone(ZoneInfo("Europe/Berlin")).date()).days for d in local]
     assert plan_days == [7, 14, 21, 28]  # none before day 7, none after the plan ended
@@ -372,7 +373,7 @@ async def test_patterns_count_only_days_since_the_journal_began(chat, clock):
 async def test_curiosity_is_not_a_loop_and_an_open_finding_keeps_the_full_answer(chat, clock):
     for _ in range(4):
         await chat.send("can dehydration cause twitching?")
-        assert "FQ-1" in chat.text and "keeps coming back" not in chat.text
+        assert cites(chat.text, "FQ-1") and "keeps coming back" not in chat.text
     await chat.send("/plan")
     await chat.press("7:00")
     await chat.send("23:00")

@@ -42,8 +42,8 @@ async def test_link_joins_journals_settings_and_reminders_across_platforms(make_
     engine.add_sender("telegram", tg)
     engine.add_sender("console", cons)
     user, _ = await store.user_for("console", "ana", "UTC", clock.now())
-    await engine.deliver(user.id, [Reply("Time for a glass of water (SC-2).")])
-    assert tg.got == [("4242", "Time for a glass of water (SC-2).")] and cons.got == []
+    await engine.deliver(user.id, [Reply("Time for a glass of water.")])
+    assert tg.got == [("4242", "Time for a glass of water.")] and cons.got == []
 
 
 async def test_codes_expire_work_once_and_explain_bad_input(make_chat, clock):

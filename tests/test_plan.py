@@ -11,6 +11,7 @@ from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
 from handlers.reminder_messages import taper_target
 from rules.reminders import RulesError, parse_clock, validate
+from tests.support.citations import cites
 
 
 class RecordingSender:
@@ -21,7 +22,7 @@ class RecordingSender:
         self.replies.extend(replies)
 
     def checkins(self) -> list:
-        return [r for r in self.replies if "self-care plan (SC-6): how did it go?" in r.text]
+        return [r for r in self.replies if "self-care plan [1]: how did it go?" in r.text]
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ async def twitches(engine, chat, day: datetime, n: int, region: str = "calf", in
 async def test_plan_explains_asks_times_once_and_switches_reminders_on(chat):
     await chat.send("/plan")
     for fact in ("SC-1", "SC-2", "SC-3", "SC-4", "SC-5", "SC-6"):
-        assert fact in chat.text
+        assert cites(chat.text, fact)
     assert "wake up" in chat.text and "7:00" in chat.labels
     await chat.send("noonish")
     assert 'couldn\'t read "noonish"' in chat.text and "wake up" in chat.text
@@ -98,7 +99,7 @@ async def test_weekly_checkin_compares_weeks_and_advises_when_worse(chat, engine
     await run_to(scheduler, clock, start + timedelta(days=14, hours=1))
     week2 = sender.checkins()[1]
     assert "Week 2" in week2.text and "worse" in week2.text and "professional evaluation" in week2.text
-    assert "SC-6" in week2.text
+    assert cites(week2.text, "SC-6")
     assert [c.id for c in week2.choices] == ["triage:start"]
 
 
@@ -111,7 +112,7 @@ async def test_week_four_without_improvement_advises_evaluation_and_ends(chat, e
     checks = sender.checkins()
     assert [c.text.split(" of")[0] for c in checks] == ["Week 1", "Week 2", "Week 3", "Week 4"]  # none in week 5
     final = checks[-1]
-    assert "have not improved" in final.text and "SC-6" in final.text
+    assert "have not improved" in final.text and cites(final.text, "SC-6")
     assert [c.id for c in final.choices] == ["triage:start"]
     await chat.send("/plan")
     assert "Your 4-week self-care plan" in chat.text  # the plan is over: /plan offers a new one

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.app import build_engine
 from tests.conftest import Chat
+from tests.support.citations import cites
 from tests.test_console import run_console
 
 ALARM_WORDS = ("als", "emergency", "urgent", "immediately", "neurologist", "wasting")
@@ -151,11 +152,11 @@ async def test_half_answered_questionnaire_survives_a_restart_and_old_buttons_ex
 
 async def test_faq_answers_still_offer_triage(chat):
     await chat.send("is this ALS?")
-    assert "FQ-3" in chat.text and "Start /triage" in chat.labels
+    assert cites(chat.text, "FQ-3") and "Start /triage" in chat.labels
     await chat.send("can dehydration cause twitching?")
-    assert "FQ-1" in chat.text
+    assert cites(chat.text, "FQ-1")
     await chat.send("my eyelid has twitched for days")
-    assert "EY-1" in chat.text and "Saved #" in chat.text  # issue 13: saved first, then the advice
+    assert cites(chat.text, "EY-1") and "Saved #" in chat.text  # issue 13: saved first, then the advice
     await chat.send("left eyelid 2 min after coffee")
     assert "Saved #" in chat.text
     await chat.press_id("triage:start")
