@@ -16,6 +16,7 @@ def duration_words(seconds: int | None) -> str | None:
     hours, rest = divmod(seconds, 3600)
     return f"{hours} h" + (f" {rest // 60} min" if rest >= 60 else "")
 
+
 # "(BG-2)", "(SC-1, SC-2)", "(CL-RULE)": a fact code in a reply, as written in rules texts.
 _CITATION = re.compile(r" ?\(((?:[A-Z]{2}-(?:[0-9]+|RULE))(?:(?:, ?| and |/)[A-Z]{2}-(?:[0-9]+|RULE))*)\)")
 
