@@ -96,7 +96,7 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
 
     # Not an emergency: a doctor should look at it, and how soon.
     if conv is not None and conv.flow in ANSWERED_BY_FLOW and not is_command:
-        return None
+        return await _inside_questionnaire(ctx, conv, finding)
     event_id = await _record(ctx, finding.category, finding.rule)
     choices: list[Choice] = []
     if finding.category == "red_flag":
@@ -120,6 +120,27 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
         await _remember_prefill(ctx, finding.triage)
     replies[-1] = _with_choices(replies[-1], tuple(choices))
     return ScreenOutcome(replies, route=False)
+
+
+async def _inside_questionnaire(ctx: Context, conv: Any, finding: Finding) -> ScreenOutcome | None:
+    """A warning sign typed at a /triage question it doesn't answer ("yes it feels weaker when I climb
+    stairs" at the pregnancy question): count it for the question it does answer, say so, and ask the
+    open question again, instead of reading the "yes" as the answer to the wrong question."""
+    qid = conv.step[2:] if conv.step.startswith("q:") else None
+    if finding.category != "red_flag" or not finding.triage or qid is None or qid in finding.triage:
+        return None  # the questionnaire reads it as the answer it is
+    data = dict(conv.data)
+    answers = dict(data.get("answers", {}))
+    for question, answer in finding.triage.items():
+        answers.setdefault(question, answer)
+    data["answers"] = answers
+    await ctx.set_flow(conv.flow, conv.step, data)
+    await _record(ctx, finding.category, finding.rule)
+    text = (
+        f"{finding.what[:1].upper()}{finding.what[1:]} is important: I've counted it in the questionnaire. "
+        "Now the question above, please: press an answer or type it."
+    )
+    return ScreenOutcome([Reply(text)], route=False)
 
 
 def _keepable(text: str, twitch: bool) -> str:

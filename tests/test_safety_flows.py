@@ -418,3 +418,17 @@ async def test_after_pregnancy_signs_an_unreachable_midwife_gets_a_next_step(cha
     await chat.send("im 33 weeks pregnant with the worst headache and sparkly vision")
     await chat.send("the midwife line isnt answering")
     assert "call the maternity unit or your doctor now" in chat.text
+
+
+async def test_a_warning_sign_typed_at_another_triage_question_is_counted_not_misread(chat):
+    await chat.send("/triage")
+    await chat.press("No")  # the safety question
+    while "pregnant" not in chat.text.lower():
+        options = [c for r in chat.last for c in r.choices if c.id.startswith("triage:a:")]
+        await chat.press_id(options[0].id)
+    await chat.send("yes it feels weaker when i climb stairs and i keep dropping things")
+    assert "counted it in the questionnaire" in chat.text
+    conv = await chat.engine.store.conversation(
+        (await chat.engine.store.user_for("console", chat.user, "UTC", chat.engine.clock.now()))[0].id
+    )
+    assert "pregnant" not in conv.data["answers"] and conv.data["answers"].get("weakness") == "yes"
