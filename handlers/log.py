@@ -111,17 +111,26 @@ async def _save(ctx: Context, fields: dict[str, Any], lead: str = "") -> list[Re
         text = f"{text} · place: {fields['place']}" if text else f"place: {fields['place']}"
     entries = []
     clear = store.conversation_writer(ctx.user.id, None) if ctx.conversation is not None else None
-    for region, side in _places(fields):
+    places = _places(fields)
+    own = _own_details(ctx, fields, places)
+    for i, (region, side) in enumerate(places):
+        # each part's own details; what a part doesn't say is unknown for it, not borrowed from another
+        details = (
+            {"duration_s": None, "triggers": (), "occurred_at": ctx.local_now(), **own[i]}
+            if own
+            else {"duration_s": fields.get("duration_s"), "triggers": fields.get("triggers") or ()}
+        )
+        when = details.get("occurred_at") or occurred
         entries.append(
             await store.add_entry(
                 ctx.user.id,
                 "twitch",
-                occurred,
+                min(when, ctx.now) if not fields.get("when_ok") else when,
                 ctx.user.timezone,
                 region=region,
                 side=side,
-                duration_s=fields.get("duration_s"),
-                triggers=fields.get("triggers") or (),
+                duration_s=details["duration_s"],
+                triggers=details["triggers"],
                 intensity=fields.get("intensity"),
                 text=text,
                 now=ctx.now,
@@ -141,6 +150,34 @@ async def _save(ctx: Context, fields: dict[str, Any], lead: str = "") -> list[Re
     return replies
 
 
+_SEGMENT = re.compile(r"\s*[,;]\s*|\s+(?:and then|then|also|plus)\s+")
+
+
+def _own_details(ctx: Context, fields: dict[str, Any], places: list) -> list[dict[str, Any]] | None:
+    """Several places, each in its own part of the message with its own details ("left eyelid
+    2 mins, right calf a few secs, on the 20th thumb after 4 coffees"): each entry keeps what its
+    part says. Parts without a place ("..., all after the gym") say things for every entry.
+    None when the message shares its details (then every entry gets them, as stated once)."""
+    if len(places) < 2 or not fields.get("text"):
+        return None
+    now = ctx.local_now()
+    parts = [parse_twitch(seg, now) for seg in _SEGMENT.split(fields["text"]) if seg.strip()]
+    with_place = [p for p in parts if p.region]
+    if len(with_place) != len(places) or any(len(p.places) > 1 for p in with_place):
+        return None
+    if [p.region for p in with_place] != [r for r, _ in places]:
+        return None
+    keys = ("duration_s", "triggers", "occurred_at")
+    said = [{k: v for k in keys if (v := getattr(p, k)) not in (None, ())} for p in with_place]
+    if all(d == said[0] for d in said):
+        return None  # nothing differs between the parts: the shared reading stands
+    shared: dict[str, Any] = {}
+    for p in parts:
+        if not p.region:
+            shared.update({k: v for k in keys if (v := getattr(p, k)) not in (None, ())})
+    return [{**shared, **d} for d in said]
+
+
 def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str) -> Reply:
     e = entries[0]
     when = local_stamp(e.occurred_at, ctx.local_now())
@@ -149,9 +186,19 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
     if len(entries) == 1:
         summary = twitch_summary(e.region, e.side, e.duration_s, e.triggers, e.intensity, ongoing, fields.get("place"))
         return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (Choice(f"log:undo:{e.id}", "Undo"),))
+    ids = ",".join(str(x.id) for x in entries)
+    if len({(x.duration_s, x.triggers, x.occurred_at) for x in entries}) > 1:  # each part said its own
+        lines = [
+            f"#{x.id}: {twitch_summary(x.region, x.side, x.duration_s, x.triggers, x.intensity, ongoing)}, "
+            f"{local_stamp(x.occurred_at, ctx.local_now())}"
+            for x in entries
+        ]
+        return Reply(
+            f"{head}Saved {len(entries)} entries, one per place, each as you described it:\n" + "\n".join(lines),
+            (Choice(f"log:undo:{ids}", "Undo all"),),
+        )
     where = ", ".join(f"#{x.id} {region_words(x.region, x.side)}" for x in entries)
     shared = twitch_summary(None, None, e.duration_s, e.triggers, e.intensity, ongoing).split(" twitch, ", 1)[-1]
-    ids = ",".join(str(x.id) for x in entries)
     return Reply(
         f"{head}Saved {len(entries)} entries, one per place: {where}. For all of them: {shared}, {when}.",
         (Choice(f"log:undo:{ids}", "Undo all"),),
