@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.messages import Choice, Reply
 from bot.store import Entry, Store, from_ts, to_ts
@@ -68,9 +69,25 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b}"
 
 
+def _said_ongoing(rows, tz, since) -> Any:
+    """The earliest start a recent entry's own words give ("left calf twitching for 3 weeks")."""
+    from rules.parser import parse_twitch
+
+    earliest = None
+    for row in rows:
+        at = from_ts(row[1]).astimezone(tz)
+        if at.date() < since or not row[2]:
+            continue
+        ongoing_s = parse_twitch(row[2], at).ongoing_s
+        if ongoing_s:
+            began = (at - timedelta(seconds=ongoing_s)).date()
+            earliest = began if earliest is None or began < earliest else earliest
+    return earliest
+
+
 async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evidence:
     rows = await store.fetchall(
-        "SELECT region, occurred_at FROM entries WHERE user_id = ? AND kind = 'twitch' AND occurred_at >= ? "
+        "SELECT region, occurred_at, text FROM entries WHERE user_id = ? AND kind = 'twitch' AND occurred_at >= ? "
         "AND region IS NOT NULL ORDER BY occurred_at",
         (user_id, to_ts(now - timedelta(days=LOOKBACK_DAYS))),
     )
@@ -84,6 +101,9 @@ async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evi
     runs = _episodes(days)
     start, end = runs[-1]
     ongoing = (today - end).days <= BREAK_DAYS
+    said = _said_ongoing(rows, tz, start)
+    if ongoing and said is not None and said < start:
+        start = said  # "going on for 3 weeks" in a recent entry: it began before the journal shows
     length = (today - start).days + 1 if ongoing else (end - start).days + 1
 
     # ---- how long: persistence versus episodes (RD-6) ----
@@ -92,8 +112,12 @@ async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evi
             Item(
                 "long",
                 "lasted weeks",
-                f"twitching logged on {len([d for d in days if d >= start])} days since {_day(start)}, "
-                f"with no break longer than a week: about {length} days",
+                (
+                    f"you wrote it had been going on since about {_day(start)}: about {length} days"
+                    if said is not None and said == start
+                    else f"twitching logged on {len([d for d in days if d >= start])} days since {_day(start)}, "
+                    f"with no break longer than a week: about {length} days"
+                ),
                 "duration",
                 duration_answer(length),
             )

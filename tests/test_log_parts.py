@@ -20,3 +20,19 @@ async def test_places_sharing_their_details_still_share_them(chat, store):
         ("calf", 30, "exercise"),
         ("arm", 30, "exercise"),
     ]
+
+
+async def test_twitching_said_to_be_going_on_for_weeks_counts_as_lasting_weeks_in_triage(chat):
+    await chat.send("left calf twitching for 3 weeks")
+    await chat.send("/triage")
+    import re
+
+    calm = (r"^no\b", r"^me$", r"^18 or older")
+    for _ in range(8):
+        if "going on since" in chat.text:
+            break
+        labels = [c.label for r in chat.last for c in r.choices]
+        pick = next((lab for pattern in calm for lab in labels if re.search(pattern, lab, re.I)), None)
+        assert pick is not None, chat.text
+        await chat.press(pick)
+    assert "going on since about 3 Nov: about 22 days" in chat.text  # 3 weeks before the entry
