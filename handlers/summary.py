@@ -70,13 +70,33 @@ async def _absent(ctx: Context, s) -> list[AbsentAnswer]:
     return await absent_answers(ctx.store, ctx.user, since=first)
 
 
+def ongoing_lines(twitches, now) -> list[str]:
+    """What people said about how long it has been going on ("for 3 weeks"), newest per place."""
+    from handlers.format import entry_ongoing_s, ongoing_words, region_words
+
+    newest: dict[tuple, tuple] = {}
+    for e in twitches:
+        ongoing = entry_ongoing_s(e)
+        key = (e.region, e.side)
+        if ongoing and (key not in newest or newest[key][0].occurred_at < e.occurred_at):
+            newest[key] = (e, ongoing)
+    return [
+        f"{region_words(e.region, e.side)} {ongoing_words(o)} (you wrote on {e.local_time:%a %d %b})"
+        for e, o in sorted(newest.values(), key=lambda pair: pair[0].occurred_at)
+    ]
+
+
 async def summary(ctx: Context) -> list[Reply]:
     """See your twitches summed up with a chart, e.g. /summary 30d"""
     days = parse_days(ctx.args, 7)
     if days is None:
         return [Reply(f"I can sum up 1 to {MAX_DAYS} days. For example: /summary, /summary 30d or /summary 90d")]
     s, patterns = await _build(ctx, days)
-    replies = [Reply(summary_text(s, patterns, absent_lines(await _absent(ctx, s))))]
+    text = summary_text(s, patterns, absent_lines(await _absent(ctx, s)))
+    going_on = ongoing_lines(s.twitches, ctx.local_now())
+    if going_on:
+        text += "\nGoing on, in your words: " + "; ".join(going_on) + "."
+    replies = [Reply(text)]
     if s.count:
         await ctx.progress("Drawing your chart...")
         png = await asyncio.to_thread(summary_chart, s)  # rendering must not block other people

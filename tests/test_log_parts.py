@@ -36,3 +36,9 @@ async def test_twitching_said_to_be_going_on_for_weeks_counts_as_lasting_weeks_i
         assert pick is not None, chat.text
         await chat.press(pick)
     assert "going on since about 3 Nov: about 22 days" in chat.text  # 3 weeks before the entry
+
+
+async def test_the_summary_says_how_long_people_said_it_has_been_going_on(chat):
+    await chat.send("left calf twitching for 3 weeks")
+    await chat.send("/summary")
+    assert "Going on, in your words: left calf going on for 3 weeks" in chat.text
