@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.store import Entry
@@ -56,11 +57,14 @@ def ongoing_words(seconds: int | None) -> str | None:
     return f"going on for {round(days / 365)} years"
 
 
+_ONGOING_WORDS = re.compile(r"\b(for|since|all|on and off|weeks?|months?|days?)\b", re.I)
+
+
 def entry_ongoing_s(entry: Entry) -> int | None:
     """How long the twitching had gone on when this entry was written ("for 3 weeks" in its
     text); None when not said. Read from the person's own words, kept with the entry."""
-    if entry.kind != "twitch" or not entry.text:
-        return None
+    if entry.kind != "twitch" or not entry.text or not _ONGOING_WORDS.search(entry.text):
+        return None  # nothing said about how long: no parse needed
     from rules.parser import parse_twitch
 
     return parse_twitch(entry.text.split(" · place: ", 1)[0], entry.local_time).ongoing_s

@@ -112,30 +112,28 @@ def is_on(ctx: Context) -> bool:
 async def _journal_digest(ctx: Context) -> str:
     """What would make "nothing has changed" untrue: new areas, new journal flags, a "yes"."""
     uid = ctx.user.id
-    regions = await ctx.store.fetchall(
-        "SELECT DISTINCT region, side FROM entries WHERE user_id = ? AND kind = 'twitch' ORDER BY 1, 2", (uid,)
+    row = await ctx.store.fetchone(  # one round trip: this runs for every logged twitch
+        "SELECT (SELECT group_concat(p, ',') FROM (SELECT DISTINCT region || '/' || coalesce(side, '-') AS p "
+        "        FROM entries WHERE user_id = ? AND kind = 'twitch' ORDER BY 1)),"
+        "       (SELECT group_concat(flag, ',') FROM (SELECT flag FROM triage_flags WHERE user_id = ? ORDER BY 1)),"
+        "       (SELECT count(*) FROM absent_answers WHERE user_id = ? AND answer != 'no')",
+        (uid, uid, uid),
     )
-    flags = await ctx.store.fetchall("SELECT flag FROM triage_flags WHERE user_id = ? ORDER BY 1", (uid,))
-    present = await ctx.store.fetchone(
-        "SELECT count(*) FROM absent_answers WHERE user_id = ? AND answer != 'no'", (uid,)
-    )
-    raw = json.dumps([[list(r) for r in regions], [f[0] for f in flags], present[0]])
+    raw = json.dumps(list(row))
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
 async def _something_open(ctx: Context, rules: GuardRules) -> bool:
     """A result above "monitor", or a recent "yes"/"not sure" about weakness, wasting, swallowing:
     then the way forward is a doctor, not worry time, and the guard stays out of the way."""
-    latest = await ctx.store.fetchone(
-        "SELECT level FROM triage_results WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1", (ctx.user.id,)
-    )
-    if latest is not None and latest[0] not in rules.guarded_levels:
-        return True
     since = to_ts(ctx.now - timedelta(days=rules.open_answer_days))
-    row = await ctx.store.fetchone(
-        "SELECT 1 FROM absent_answers WHERE user_id = ? AND answer != 'no' AND at >= ? LIMIT 1", (ctx.user.id, since)
+    row = await ctx.store.fetchone(  # one round trip
+        "SELECT (SELECT level FROM triage_results WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1),"
+        "       (SELECT 1 FROM absent_answers WHERE user_id = ? AND answer != 'no' AND at >= ? LIMIT 1)",
+        (ctx.user.id, ctx.user.id, since),
     )
-    return row is not None
+    latest, open_answer = row[0], row[1]
+    return (latest is not None and latest not in rules.guarded_levels) or open_answer is not None
 
 
 async def guard(
@@ -151,6 +149,18 @@ async def guard(
         return None
     if kind == "faq" and fingerprint not in rule.topics:
         return None
+    logged = 0
+    if kind == "log":
+        # The journal itself counts these: one query, and nothing more until there are enough.
+        region, _, side = fingerprint.partition(":")
+        row = await ctx.store.fetchone(
+            "SELECT count(*) FROM entries WHERE user_id = ? AND kind = 'twitch' AND region = ? "
+            "AND coalesce(side, '-') = ? AND created_at >= ?",
+            (ctx.user.id, region, side, to_ts(ctx.now - rule.within)),
+        )
+        logged = row[0]
+        if logged < rule.times:
+            return None
     if await _something_open(ctx, rules):
         return None
     fp = f"{fingerprint}|{await _journal_digest(ctx)}"
@@ -174,6 +184,7 @@ async def guard(
             "AND at >= ?",
             (uid, kind, fp, cool_ts),
         ).fetchone()
+        n = max(n, logged)  # for logs, the journal already counted them
         if n >= rule.times and answered is None:
             conn.execute("UPDATE guard_events SET answered = 1 WHERE id = ?", (rowid,))
         return n, first, answered is not None

@@ -8,6 +8,7 @@ confirms on its own; a one-time suggestion to run /triage comes only for real fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -69,14 +70,19 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b}"
 
 
+_ONGOING_WORDS = re.compile(r"\b(for|since|all|on and off|weeks?|months?|days?)\b", re.I)
+
+
 def _said_ongoing(rows, tz, since) -> Any:
     """The earliest start a recent entry's own words give ("left calf twitching for 3 weeks")."""
     from rules.parser import parse_twitch
 
     earliest = None
     for row in rows:
+        if not row[2] or not _ONGOING_WORDS.search(row[2]):
+            continue  # most entries say nothing about how long it has gone on: no parse needed
         at = from_ts(row[1]).astimezone(tz)
-        if at.date() < since or not row[2]:
+        if at.date() < since:
             continue
         ongoing_s = parse_twitch(row[2], at).ongoing_s
         if ongoing_s:
