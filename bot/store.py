@@ -156,7 +156,7 @@ class Store:
         db = await aiosqlite.connect(path, isolation_level=None)
         try:  # a connection left open keeps its (non-daemon) thread, and the process, alive
             db.row_factory = sqlite3.Row
-            await db.execute("PRAGMA busy_timeout=5000")  # first: another process may hold the file right now
+            await db.execute("PRAGMA busy_timeout=15000")  # first: another process may hold the file (migrating)
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute(f"PRAGMA synchronous={_SYNC_LEVELS[synchronous.upper()]}")
             await db.execute("PRAGMA foreign_keys=ON")
