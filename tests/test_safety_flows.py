@@ -432,3 +432,16 @@ async def test_a_warning_sign_typed_at_another_triage_question_is_counted_not_mi
         (await chat.engine.store.user_for("console", chat.user, "UTC", chat.engine.clock.now()))[0].id
     )
     assert "pregnant" not in conv.data["answers"] and conv.data["answers"].get("weakness") == "yes"
+
+
+async def test_its_probably_nothing_right_keeps_the_instruction(chat):
+    await chat.send("my speech went weird and slurry 10 min ago")
+    await chat.send("its probably nothing right?")
+    assert "please call 112 anyway" in chat.text
+
+
+async def test_nothing_said_in_passing_does_not_end_the_instruction(chat):
+    await chat.send("my speech went weird and slurry 10 min ago")
+    await chat.send("nothing is helping, he still cant talk properly")
+    assert "false alarm" not in chat.text.lower() or "press that instead" in chat.text
+    assert "112" in chat.text
