@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ T = TypeVar("T")
 
 # FULL: a commit is fsynced before write() returns (what "acknowledged" promises, README).
 # NORMAL would survive kill -9 but could lose the last commits on a power cut.
+STALE_CHECK_S = 0.05  # how often to ask whether another process wrote (see drop_stale_cache)
 SYNCHRONOUS = "FULL"
 _SYNC_LEVELS = {"OFF": "OFF", "NORMAL": "NORMAL", "FULL": "FULL", "EXTRA": "EXTRA"}
 
@@ -146,6 +148,7 @@ class Store:
         self._conversations: dict[int, Any] = {}
         self._creating: dict[tuple[str, str], asyncio.Future] = {}
         self._data_version: int | None = None
+        self._checked_at = float("-inf")
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -326,7 +329,13 @@ class Store:
         """Forget cached users and conversations if another connection (another process on the
         same file: a console next to the bot, a second replica) committed since we last looked.
 
-        SQLite's data_version changes exactly then, and costs no disk read to ask."""
+        SQLite's data_version changes exactly then, and costs no disk read to ask; it still costs a
+        round trip to the database thread, so it is asked at most every STALE_CHECK_S seconds (another
+        process's change is seen within that time)."""
+        now = time.monotonic()
+        if now - self._checked_at < STALE_CHECK_S:
+            return
+        self._checked_at = now
         version = await self.run(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._data_version:
             if self._data_version is not None:

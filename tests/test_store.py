@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from bot.store import SchemaTooNew, Store, StoreError, migration_files
+from bot.store import STALE_CHECK_S, SchemaTooNew, Store, StoreError, migration_files
 from tests.conftest import START
 
 
@@ -126,10 +126,12 @@ async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path
         await here.send("/note in a")
         await there.send("/note in b")  # b has pat cached now
         await a.set_timezone((await a.user_for("console", "pat", "UTC", clock.now()))[0], "Asia/Tokyo")
+        await asyncio.sleep(STALE_CHECK_S)  # another process's change is seen within this time
         user_b, _ = await b.user_for("console", "pat", "UTC", clock.now())
         assert user_b.timezone == "Asia/Tokyo"  # the change made by the other process is seen
         await here.send("/forget")
         await here.press("Yes, erase everything")
+        await asyncio.sleep(STALE_CHECK_S)
         replies = await there.send("/note after the other process erased everything")
         assert any("Noted" in r.text for r in replies)  # not "something went wrong"
         assert (await b.fetchone("SELECT count(*) FROM entries"))[0] == 1
