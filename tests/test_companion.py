@@ -18,21 +18,10 @@ from bot.store import from_ts
 from handlers.base import Context
 from handlers.reassurance import after_triage
 from tests.support.citations import cites
+from tests.support.sending import RecordingSender
 
 ALS = "is this ALS?"
 CODES = re.compile(r"\b(BG|RF|CL|EY|SC|FQ|RD|SF|GS|WC)-(\d|RULE)")
-
-
-class RecordingSender:
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self.sent: list[tuple[datetime, object]] = []
-
-    async def send(self, external_id, chat_id, replies) -> None:
-        self.sent.extend((self.clock.now(), r) for r in replies)
-
-    def with_text(self, words: str) -> list[tuple[datetime, object]]:
-        return [(t, r) for t, r in self.sent if words in r.text]
 
 
 @pytest.fixture
@@ -169,7 +158,7 @@ async def test_none_today_for_a_week_then_a_twitch(chat, clock, sender, schedule
     start = clock.now()
     for day in range(1, 8):
         await run_to(scheduler, clock, start + timedelta(days=day, hours=1))  # past 21:30 Berlin
-        _, journal = sender.with_text("Any twitches today?")[-1]
+        _, journal = sender.containing_at("Any twitches today?")[-1]
         chat.last = [journal]
         await chat.press("None today")
         assert "quiet day" in chat.text
@@ -208,7 +197,7 @@ async def test_plan_day_0_to_28_checkins_on_days_7_14_21_28_only(chat, clock, se
             at = start + timedelta(days=day)
             await chat.engine.store.add_entry(user.id, "twitch", at, "Europe/Berlin", region="calf", now=at)
     await run_to(scheduler, clock, start + timedelta(days=29))
-    checks = sender.with_text("of your self-care plan [1]: how did it go")
+    checks = sender.containing_at("of your self-care plan [1]: how did it go")
     local = [t.astimezone(ZoneInfo("Europe/Berlin")) for t, _ in checks]
     plan_days = [(d.date() - start.astimezone(ZoneInfo("Europe/Berlin")).date()).days for d in local]
     assert plan_days == [7, 14, 21, 28]  # none before day 7, none after the plan ended
@@ -219,7 +208,7 @@ async def test_plan_day_0_to_28_checkins_on_days_7_14_21_28_only(chat, clock, se
     assert "The week before: 2 twitches" in week2 and "This week: 2 twitches" in week2
     assert "The week before" in week3 and "Week 4" in week4
     # every check-in ends with the three questions (opted in)
-    asks = sender.with_text("1 of 3. Any new weakness")
+    asks = sender.containing_at("1 of 3. Any new weakness")
     assert len(asks) == 4
 
 
@@ -413,13 +402,13 @@ async def test_the_triage_follow_up_arrives_in_the_evening_and_can_be_snoozed(en
     await chat.send("/bedtime 23:00")
     await schedule_followup(await context(engine), "triage", 7)
     await run_to(scheduler, clock, datetime(2026, 12, 3, 0, 0, tzinfo=UTC))
-    [(at, followup)] = sender.with_text("A week ago")
+    [(at, followup)] = sender.containing_at("A week ago")
     assert at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%a %H:%M") == "Wed 21:30"
     chat.last = [followup]
     await chat.press("Snooze 1 h")
     assert "Snoozed" in chat.text
     await run_to(scheduler, clock, datetime(2026, 12, 3, 0, 0, tzinfo=UTC) + timedelta(hours=2))
-    assert len(sender.with_text("A week ago")) == 2
+    assert len(sender.containing_at("A week ago")) == 2
 
 
 async def test_the_weekly_questions_take_typed_answers(chat, clock, sender, scheduler):
@@ -428,7 +417,7 @@ async def test_the_weekly_questions_take_typed_answers(chat, clock, sender, sche
     await chat.send("23:00")
     await chat.press("Yes, add them")
     await run_to(scheduler, clock, clock.now() + timedelta(days=7, hours=1))
-    assert len(sender.with_text("1 of 3. Any new weakness")) == 1
+    assert len(sender.containing_at("1 of 3. Any new weakness")) == 1
     await chat.send("no")
     assert "2 of 3" in chat.text
     await chat.send("No.")

@@ -52,5 +52,9 @@ class RecordingSender:
     def containing(self, words: str) -> list[Reply]:
         return [r for r in self.replies if words in r.text]
 
+    def containing_at(self, words: str) -> list[tuple[datetime | None, Reply]]:
+        """Like `containing`, with the time each one was sent."""
+        return [(d.at, r) for d in self.sent for r in d.replies if words in r.text]
+
     def clear(self) -> None:
         self.sent.clear()
