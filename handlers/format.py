@@ -60,14 +60,19 @@ def ongoing_words(seconds: int | None) -> str | None:
 _ONGOING_WORDS = re.compile(r"\b(for|since|all|on and off|weeks?|months?|days?)\b", re.I)
 
 
-def entry_ongoing_s(entry: Entry) -> int | None:
-    """How long the twitching had gone on when this entry was written ("for 3 weeks" in its
-    text); None when not said. Read from the person's own words, kept with the entry."""
-    if entry.kind != "twitch" or not entry.text or not _ONGOING_WORDS.search(entry.text):
+def said_ongoing_s(text: str, at: datetime) -> int | None:
+    """How long the twitching had gone on, in the person's words written at `at` ("for 3 weeks");
+    None when not said."""
+    if not text or not _ONGOING_WORDS.search(text):
         return None  # nothing said about how long: no parse needed
     from rules.parser import parse_twitch
 
-    return parse_twitch(entry.text.split(" · place: ", 1)[0], entry.local_time).ongoing_s
+    return parse_twitch(text.split(" · place: ", 1)[0], at).ongoing_s
+
+
+def entry_ongoing_s(entry: Entry) -> int | None:
+    """How long the twitching had gone on when this entry was written; read from its own words."""
+    return said_ongoing_s(entry.text, entry.local_time) if entry.kind == "twitch" else None
 
 
 def twitch_summary(region, side, duration_s, triggers, intensity, ongoing_s=None, place=None) -> str:

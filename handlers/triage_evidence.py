@@ -8,7 +8,6 @@ confirms on its own; a one-time suggestion to run /triage comes only for real fi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from bot.messages import Choice, Reply
 from bot.store import Entry, Store, from_ts, to_ts
 from handlers.base import Context
+from handlers.format import said_ongoing_s
 from rules.triage_typed import duration_answer
 from rules.vocabulary import load_vocabulary
 
@@ -70,21 +70,14 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b}"
 
 
-_ONGOING_WORDS = re.compile(r"\b(for|since|all|on and off|weeks?|months?|days?)\b", re.I)
-
-
 def _said_ongoing(rows, tz, since) -> Any:
     """The earliest start a recent entry's own words give ("left calf twitching for 3 weeks")."""
-    from rules.parser import parse_twitch
-
     earliest = None
     for row in rows:
-        if not row[2] or not _ONGOING_WORDS.search(row[2]):
-            continue  # most entries say nothing about how long it has gone on: no parse needed
         at = from_ts(row[1]).astimezone(tz)
         if at.date() < since:
             continue
-        ongoing_s = parse_twitch(row[2], at).ongoing_s
+        ongoing_s = said_ongoing_s(row[2], at)
         if ongoing_s:
             began = (at - timedelta(seconds=ongoing_s)).date()
             earliest = began if earliest is None or began < earliest else earliest

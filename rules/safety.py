@@ -12,7 +12,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -239,9 +239,7 @@ class SafetyScreen:
                 continue
             if not self._fires(rule, patterns, norm, excused):
                 continue
-            finding = self._decide(rule, norm)
-            if finding is not None:
-                hits.append(finding)
+            hits.append(self._decide(rule, norm))
         if not any(h.category == "emergency" for h in hits):
             for concept in self.concepts:
                 if self._concept_fires(concept, norm):
@@ -377,47 +375,26 @@ class SafetyScreen:
                 return False
         return False
 
-    def _decide(self, rule: SafetyRule, norm: str) -> Finding | None:
+    def _decide(self, rule: SafetyRule, norm: str) -> Finding:
         """Time decides stroke-like signs: passed today, days ago, or built up over weeks."""
-        base = Finding(rule.category, rule.id, rule.kind, rule.what, rule.source, rule.level, triage=rule.triage)
+        base = _finding(rule)
         if not rule.stroke:
             return base
         resolved = bool(self._resolved and self._resolved.search(norm))
         told = self._reported.sub(" ", norm) if self._reported else norm
-        recent = bool(self._recent and self._recent.search(told))
-        if recent:  # today, tonight, minutes ago: whatever else the message says, it is now
-            return Finding(
-                rule.category,
-                rule.id,
-                rule.kind,
-                rule.what,
-                rule.source,
-                rule.level,
-                passed=resolved,
-                triage=rule.triage,
-            )
+        if self._recent and self._recent.search(told):
+            return replace(base, passed=resolved)  # today, minutes ago: whatever else is said, it is now
         past = bool(self._past and self._past.search(norm))
         slow = bool(self._slow and self._slow.search(norm))
+        gp = Finding("urgent_gp", rule.id, rule.kind, rule.what, rule.source)
         if resolved and past:
-            return Finding("urgent_gp", rule.id, rule.kind, rule.what, rule.source)
+            return gp
         if slow and not resolved and rule.slow_rule:
             slow_rule = self.by_id[rule.slow_rule]
-            return Finding(
-                slow_rule.category,
-                slow_rule.id,
-                slow_rule.kind,
-                slow_rule.what if slow_rule.what else rule.what,
-                slow_rule.source,
-                slow_rule.level,
-                triage=slow_rule.triage,
-            )
-        if past and not resolved and not slow:
-            # "last week my face drooped" with no sign it's still there: a past episode.
-            if not re.search(r"\b(still|now|right now|again|keeps|since)\b", norm):
-                return Finding("urgent_gp", rule.id, rule.kind, rule.what, rule.source)
-        return Finding(
-            rule.category, rule.id, rule.kind, rule.what, rule.source, rule.level, passed=resolved, triage=rule.triage
-        )
+            return replace(_finding(slow_rule), what=slow_rule.what or rule.what)
+        if past and not resolved and not slow and not _STILL.search(norm):
+            return gp  # "last week my face drooped" with no sign it's still there: a past episode
+        return replace(base, passed=resolved)
 
     # ---- where the person is ------------------------------------------------------------------------
     def emergency_number(self, timezone: str | None) -> str | None:
@@ -426,6 +403,13 @@ class SafetyScreen:
         if country is None:
             return None
         return self._numbers.get(country)
+
+
+_STILL = re.compile(r"\b(still|now|right now|again|keeps|since)\b")
+
+
+def _finding(rule: SafetyRule) -> Finding:
+    return Finding(rule.category, rule.id, rule.kind, rule.what, rule.source, rule.level, triage=rule.triage)
 
 
 def _alternation(patterns: Any, literal: bool = False) -> re.Pattern[str] | None:

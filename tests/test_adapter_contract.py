@@ -5,9 +5,8 @@ The conversation: a one-line twitch log, a note full of characters that need esc
 back with /journal), a triage questionnaire answered by buttons only, daily reminders switched
 on, a reminder that arrives with Snooze (pressed), /export with a JSON attachment, an unknown
 command and a time that can't be read. Separately: an emergency as a first message, a journal
-longer than one message, progress during slow work, and input without text. Where a platform
-behaves differently today, the test says so with a strict xfail naming the gap, rather than a
-looser assertion.
+longer than one message, progress during slow work, and input without text. Every platform must
+behave the same; a difference is a failure, never a looser assertion.
 """
 
 from __future__ import annotations
@@ -171,14 +170,6 @@ async def test_a_button_press_shows_the_answer_picked(platform: str, tmp_path: P
         assert "Which side" in pressed.text, pressed
         if platform != "console":
             assert any(m.rstrip().endswith("✓ Calf") for m in pressed.marked), pressed.marked
-
-
-def known_gap(platform: str, reason: str):
-    """A platform where the behaviour differs today: a finding, kept visible as a strict xfail
-    (it fails loudly the day the adapter is fixed, so the mark gets removed)."""
-    return [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=reason)) if p == platform else p for p in PLATFORMS
-    ]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

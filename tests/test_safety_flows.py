@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from bot.messages import Incoming
 from bot.store import StoreError
 
 EMERGENCY = "my face is drooping on one side"
@@ -306,10 +305,14 @@ async def test_the_screen_never_logs_what_was_typed(chat, caplog):
             assert "end my life" not in record.getMessage()
 
 
-def test_choice_ids_fit_the_platform_limits():
-    from handlers import safety
-
-    assert safety.CHOICES and all(len(f"safety:{p}".encode()) <= 64 for p in ("called", "keep", "note", "triage"))
+async def test_every_choice_the_screen_offers_fits_the_platform_limits(chat):
+    offered = []
+    for text in (EMERGENCY, "my right hand looks thinner than the left", UNSURE):
+        await chat.send(text)
+        offered += [c.id for r in chat.last for c in r.choices]
+        await chat.send("/cancel")
+    assert {"safety:called", "safety:triage", "safety:yes"} <= set(offered)
+    assert all(len(i.encode()) <= 64 for i in offered)  # Telegram's callback_data limit (Discord: 100)
 
 
 async def test_the_screen_runs_through_the_console_process(tmp_path):
@@ -320,11 +323,6 @@ async def test_the_screen_runs_through_the_console_process(tmp_path):
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert rows[0]["replies"][0]["text"].startswith("Please call")
     assert "drive" in rows[1]["replies"][0]["text"]
-
-
-def test_incoming_with_a_choice_is_not_screened(engine):
-    inc = Incoming(platform="console", user_id="x", choice="log:region:calf")
-    assert inc.text is None
 
 
 async def test_after_the_triage_emergency_answer_the_next_messages_stay_consistent(chat):
