@@ -30,7 +30,7 @@ MOOD = (
 NEXT_STEP = (
     "What could help next: describe a twitch in one line to log it, /triage says how soon to see a "
     "doctor and why (twitching that is widespread, spreading, or comes with weakness is worth a "
-    "check: BG-5), and /plan starts a 3-4 week self-care plan."
+    "check (BG-5)), and /plan starts a 3-4 week self-care plan."
 )
 GREET = (
     'Hello! Describe a twitch in one line to log it (e.g. "left eyelid 2 min after my third coffee"), ask me a '
@@ -55,6 +55,10 @@ async def understand(ctx: Context) -> list[Reply] | None:
         return replies
     if intent.kind == QUESTION:
         lead = FEAR_SHORT if intent.feeling == "fear" else ""
+        parsed = intent.parsed
+        if parsed.is_twitch_report and parsed.region and (parsed.duration_s or parsed.ongoing_s or parsed.occurred_at):
+            # "my calf has twitched since the 20th, is this als?": the twitch is kept, then the answer
+            return [*await log.report(ctx, parsed, lead=lead), faq_reply(answer_for(ctx.args), "")]
         return [faq_reply(answer_for(ctx.args), lead)]
     if intent.kind == FEELING:
         return [_feeling(ctx, intent.feeling)]

@@ -42,3 +42,10 @@ async def test_the_summary_says_how_long_people_said_it_has_been_going_on(chat):
     await chat.send("left calf twitching for 3 weeks")
     await chat.send("/summary")
     assert "Going on, in your words: left calf going on for 3 weeks" in chat.text
+
+
+async def test_a_worried_question_that_describes_twitches_keeps_them_and_answers(chat, store):
+    await chat.send("im freaking out, left calf and my right thumb keep twitching since the 20th, is this als??")
+    assert "rarely ALS" in chat.text
+    rows = await store.fetchall("SELECT region, side FROM entries ORDER BY id")
+    assert [(r["region"], r["side"]) for r in rows] == [("calf", "left"), ("thumb", "right")]
