@@ -369,11 +369,11 @@ class Engine:
         idents = await self.store.identities_of(user_id)
         user = await self.store.get_user(user_id)
         preferred = platform or (user.settings.get("deliver_to") if user else None)
-        idents.sort(key=lambda r: (r["platform"] != preferred, r["platform"] not in self.senders))
+        idents.sort(key=lambda r: (r.platform != preferred, r.platform not in self.senders))
         for ident in idents:
-            sender = self.senders.get(ident["platform"])
+            sender = self.senders.get(ident.platform)
             if sender is None:
                 continue
-            await sender.send(ident["external_id"], ident["chat_id"], readable(replies))
+            await sender.send(ident.external_id, ident.chat_id, readable(replies))
             return True
         return False

@@ -204,7 +204,7 @@ def merge_users(conn: sqlite3.Connection, *, source: int, target: int, code: str
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     action, _, platform = payload.partition(":")
     ids = await ctx.store.identities_of(ctx.user.id)
-    if action != "deliver" or platform not in {r["platform"] for r in ids}:
+    if action != "deliver" or platform not in {r.platform for r in ids}:
         return expired("/link")
     await ctx.store.update_settings(ctx.user, deliver_to=platform)
     return [Reply(f"Reminders will come to {_name(platform)}.")]

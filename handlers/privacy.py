@@ -63,7 +63,7 @@ async def build_export(ctx: Context) -> dict:
             "first_name": user.first_name,
             "created_at": user.created_at.astimezone(user.tz).isoformat(),
             "settings": user.settings,
-            "identities": [{"platform": r["platform"], "id": r["external_id"]} for r in identities],
+            "identities": [{"platform": r.platform, "id": r.external_id} for r in identities],
         },
         "entries": await entries_section(ctx.store, user),
     }

@@ -1,0 +1,77 @@
+"""What every backend's core gives the table modules: reads, committed writes, a cache.
+
+A table module (users.py, entries.py, ...) is a mixin over `StoreCore`: it knows its tables'
+SQL, written once in the portable subset both SQLite and PostgreSQL run (`?` placeholders,
+RETURNING instead of lastrowid, ON CONFLICT instead of INSERT OR ...). A backend (sqlite.py,
+postgres.py) supplies how statements reach the database; it is the one place for
+dialect-specific SQL.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from bot.store.records import Conversation, Tx, User
+
+T = TypeVar("T")
+
+NO_CONVERSATION = object()  # cached "this person has none", distinct from "not cached"
+
+
+class StoreCore(ABC):
+    """Connection core: the only methods table modules use to reach the database."""
+
+    dialect: str = ""  # "sqlite" | "postgresql"
+    # Caching users and conversations in the process is right for one process on a file
+    # (SQLite tells cheaply when another process wrote). Replicas on PostgreSQL keep state in
+    # the database only, so that backend turns it off.
+    caches: bool = True
+
+    def __init__(self) -> None:
+        self._users_by_identity: dict[tuple[str, str], User] = {}
+        self._users: dict[int, User] = {}
+        self._conversations: dict[int, Conversation | object] = {}
+
+    @abstractmethod
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)` in a transaction and return once it is committed (StoreError if not)."""
+
+    @abstractmethod
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn(tx)` for reading, in one round trip; nothing it does is committed."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]: ...
+
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any | None: ...
+
+    @abstractmethod
+    async def drop_stale_cache(self) -> None:
+        """Forget cached rows if another process may have changed them."""
+
+    @abstractmethod
+    async def checkpoint(self) -> bool:
+        """Make erased rows unrecoverable from logs where the backend can; True when done."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One committed write statement; returns the number of rows it changed."""
+        values = tuple(params)
+        return int(await self.write(lambda tx: tx.execute(sql, values).rowcount))
+
+    def evict(self, user_id: int) -> None:
+        """Drop cached reads of a user (after erasing, merging or an outside change)."""
+        self._users.pop(user_id, None)
+        self._conversations.pop(user_id, None)
+        for key in [k for k, u in self._users_by_identity.items() if u.id == user_id]:
+            del self._users_by_identity[key]
+
+    def clear_cache(self) -> None:
+        self._users.clear()
+        self._users_by_identity.clear()
+        self._conversations.clear()

@@ -1,0 +1,126 @@
+"""The values the store hands out: plain dataclasses, the same for every backend."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+
+class StoreError(Exception):
+    """The database refused a write (read-only file, disk full, ...): nothing was saved."""
+
+
+class SchemaTooNew(StoreError):
+    pass
+
+
+class Cursor(Protocol):
+    """What a statement gives back, the part of DB-API both backends share."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Tx(Protocol):
+    """A transaction as the table modules see it: statements with `?` placeholders.
+
+    SQLite's own connection is one; the PostgreSQL backend wraps a psycopg cursor so the same
+    statements (portable SQL: RETURNING, ON CONFLICT, no lastrowid) run there too.
+    """
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, params: Any, /) -> Any: ...
+
+
+# A function that writes inside a transaction; the store runs it and commits.
+Write = Callable[[Tx], Any]
+
+# A write to add, in the same transaction, to every write made in this context: an adapter
+# sets it while the engine handles one update, so "this update's effects are committed" is
+# recorded atomically with the effects themselves (see bot/adapters/telegram_inbox.py).
+WRITE_ALSO: contextvars.ContextVar[Write | None] = contextvars.ContextVar("store_write_also", default=None)
+
+
+def to_ts(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def from_ts(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+@dataclass
+class User:
+    id: int
+    timezone: str
+    first_name: str | None
+    created_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Identity:
+    platform: str
+    external_id: str
+    chat_id: str | None
+    last_seen: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    user_id: int
+    kind: str  # "twitch" | "note"
+    occurred_at: datetime  # aware, UTC
+    tz: str
+    region: str | None
+    side: str | None
+    duration_s: int | None
+    triggers: tuple[str, ...]
+    intensity: int | None
+    text: str
+    created_at: datetime
+
+    @property
+    def local_time(self) -> datetime:
+        return self.occurred_at.astimezone(ZoneInfo(self.tz))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    flow: str
+    step: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+ENTRY_COLUMNS = "id, user_id, kind, occurred_at, tz, region, side, duration_s, triggers, intensity, text, created_at"
+
+
+def entry_from_row(row: Sequence[Any]) -> Entry:
+    return Entry(
+        id=row[0],
+        user_id=row[1],
+        kind=row[2],
+        occurred_at=from_ts(row[3]),
+        tz=row[4],
+        region=row[5],
+        side=row[6],
+        duration_s=row[7],
+        triggers=tuple(t for t in row[8].split(",") if t),
+        intensity=row[9],
+        text=row[10],
+        created_at=from_ts(row[11]),
+    )
