@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import logging
 from collections import deque
@@ -136,7 +135,6 @@ class Engine:
         self.registry = Registry.from_modules(modules)
         self.default_timezone = default_timezone or {}
         self.senders: dict[str, Sender] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self._warned: dict[tuple[str, str], float] = {}
         self.flood_limit = flood_limit
@@ -176,16 +174,9 @@ class Engine:
             log.error("could not load or create a user")
             log.debug("user_for failure", exc_info=True)
             return [Reply(INTERNAL_ERROR, private=False)]
-        lock = self._locks.get(user.id)
-        if lock is None:
-            lock = self._locks[user.id] = asyncio.Lock()
-        try:
-            async with lock:
-                replies = await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
-                return readable(replies)
-        finally:
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(user.id, None)
+        async with self.store.person_lock(user.id):
+            replies = await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
+            return readable(replies)
 
     def _flooding(self, key: tuple[str, str], t: float) -> bool | None:
         """Sliding-window limit per person, so one flood can't slow everyone else down.

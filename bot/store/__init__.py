@@ -8,13 +8,7 @@ no SQL text lives outside this package. `Store` is the SQLite store (the embedde
 from __future__ import annotations
 
 from bot.store.base import StoreCore
-from bot.store.conversations import ConversationsStore
-from bot.store.days import DaysStore
-from bot.store.entries import EntriesStore
-from bot.store.inbox import InboxStore
-from bot.store.links import LinksStore
 from bot.store.migrate import migration_files
-from bot.store.plans import PlansStore
 from bot.store.records import (
     WRITE_ALSO,
     Conversation,
@@ -28,30 +22,37 @@ from bot.store.records import (
     from_ts,
     to_ts,
 )
-from bot.store.reminders import RemindersStore
-from bot.store.safety import SafetyStore
 from bot.store.sqlite import STALE_CHECK_S, SQLiteCore
-from bot.store.triage import TriageStore
-from bot.store.users import UsersStore
-
-
-class Tables(
-    UsersStore,
-    EntriesStore,
-    DaysStore,
-    ConversationsStore,
-    RemindersStore,
-    PlansStore,
-    TriageStore,
-    LinksStore,
-    SafetyStore,
-    InboxStore,
-):
-    """Every table family's named operations, over whichever core a backend supplies."""
+from bot.store.tables import Tables
 
 
 class Store(SQLiteCore, Tables):
     """The SQLite store (`await Store.open(path)`)."""
+
+
+def database_url(setting: str) -> tuple[str, str]:
+    """("sqlite", path) or ("postgresql", url) for FLICKER_DATABASE_URL / FLICKER_DB's value.
+
+    A plain path, `sqlite:///relative.db` or `sqlite:////absolute.db` is SQLite;
+    `postgresql://…` (or `postgres://…`) is PostgreSQL.
+    """
+    if setting.startswith(("postgresql://", "postgres://")):
+        return "postgresql", setting
+    if setting.startswith("sqlite://"):
+        return "sqlite", setting[len("sqlite:///") :] if setting.startswith("sqlite:///") else ""
+    return "sqlite", setting
+
+
+async def open_store(setting: str) -> StoreCore:
+    """Open the store the setting names, migrated and ready: SQLite unless it is a postgresql:// URL."""
+    dialect, where = database_url(setting)
+    if dialect == "postgresql":
+        from bot.store.postgres import PostgresStore  # psycopg is loaded only by those who use it
+
+        return await PostgresStore.open(where)  # type: ignore[no-any-return]
+    if not where:
+        raise StoreError(f"not a database URL: {setting!r} (try sqlite:///flicker.db or postgresql://host/db)")
+    return await Store.open(where)  # type: ignore[no-any-return]
 
 
 __all__ = [
@@ -68,7 +69,9 @@ __all__ = [
     "Tx",
     "User",
     "Write",
+    "database_url",
     "from_ts",
     "migration_files",
+    "open_store",
     "to_ts",
 ]

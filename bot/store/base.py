@@ -9,8 +9,10 @@ dialect-specific SQL.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from bot.store.records import Conversation, Tx, User
@@ -33,6 +35,7 @@ class StoreCore(ABC):
         self._users_by_identity: dict[tuple[str, str], User] = {}
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Conversation | object] = {}
+        self._person_locks: dict[int, tuple[asyncio.Lock, int]] = {}  # lock and how many hold or wait
 
     @abstractmethod
     async def write(self, fn: Callable[[Tx], T]) -> T:
@@ -63,6 +66,26 @@ class StoreCore(ABC):
         """One committed write statement; returns the number of rows it changed."""
         values = tuple(params)
         return int(await self.write(lambda tx: tx.execute(sql, values).rowcount))
+
+    @asynccontextmanager
+    async def person_lock(self, user_id: int) -> AsyncIterator[None]:
+        """Handle one person's messages one at a time, in the order they arrived.
+
+        Within one process an asyncio.Lock per person does it (the lock is dropped when nobody
+        holds or waits for it, so idle people cost nothing). A backend shared by several
+        processes extends this to all of them (postgres.py: an advisory lock).
+        """
+        lock, users = self._person_locks.get(user_id) or (asyncio.Lock(), 0)
+        self._person_locks[user_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._person_locks[user_id]
+            if users == 1:
+                del self._person_locks[user_id]
+            else:
+                self._person_locks[user_id] = (lock, users - 1)
 
     def evict(self, user_id: int) -> None:
         """Drop cached reads of a user (after erasing, merging or an outside change)."""

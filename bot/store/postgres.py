@@ -1,0 +1,237 @@
+"""The PostgreSQL backend's core, for operators who run several replicas on one database.
+
+The table modules' statements are portable (`?` placeholders, RETURNING, ON CONFLICT); this
+core turns `?` into psycopg's `%s` and runs each write function in its own transaction on a
+pooled connection in a worker thread. psycopg 3 (not asyncpg) because the table modules write
+through synchronous DB-API callbacks, which SQLite runs on its database thread with group
+commit; psycopg's synchronous pool lets the very same callbacks run here unchanged.
+
+Several replicas share everything through the database: no users or conversations are
+cached in the process (caches = False), a person's messages are serialised by an advisory
+lock held for the length of one message, migrations take an advisory lock, and reminders
+are claimed with FOR UPDATE SKIP LOCKED (see reminders.py's _LOCK_CLAUSE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import RowMaker
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from bot.store.base import StoreCore
+from bot.store.migrate import migration_files
+from bot.store.records import WRITE_ALSO, SchemaTooNew, StoreError, Tx, to_ts
+from bot.store.tables import Tables
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIGRATION_LOCK = 0x666C6B01  # advisory lock key: "flk" + 1, held while migrating
+PERSON_LOCK_SPACE = 0x666C6B02  # first key of the two-key advisory locks that order one person's messages
+
+
+class Row(tuple[Any, ...]):
+    """A result row readable by position and by column name, like sqlite3.Row."""
+
+    names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[Row]:
+    names = tuple(c.name for c in cursor.description or ())
+    kind = type("Row", (Row,), {"names": names})
+    return lambda values: kind(values)
+
+
+def to_pg(sql: str) -> str:
+    """`?` placeholders to psycopg's `%s` (a literal % doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgTx:
+    """The Tx of the table modules over one psycopg connection in a transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Row]:
+        return self.conn.execute(to_pg(sql), tuple(params))  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Row]:
+        cur = self.conn.cursor()
+        cur.executemany(to_pg(sql), [tuple(p) for p in params])  # type: ignore[arg-type]
+        return cur
+
+
+def conninfo(url: str) -> str:
+    """psycopg takes postgresql:// URLs as they are (sslmode etc. in the query string)."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+class PostgresCore(StoreCore):
+    dialect = "postgresql"
+    caches = False
+
+    def __init__(self, pool: ConnectionPool[Any], locks: AsyncConnectionPool[Any], url: str, size: int) -> None:
+        super().__init__()
+        self.pool = pool
+        self.locks = locks
+        self.path = url.split("@")[-1]  # for messages: never the password
+        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="flicker-pg")
+
+    @classmethod
+    async def open(cls, url: str, *, size: int = 8) -> Any:
+        info = conninfo(url)
+        pool: ConnectionPool[Any] = ConnectionPool(
+            info, min_size=1, max_size=size, open=False, kwargs={"row_factory": _row_factory}, name="flicker"
+        )
+        locks: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            info, min_size=0, max_size=size * 4, open=False, kwargs={"autocommit": True}, name="flicker-locks"
+        )
+        try:
+            await asyncio.to_thread(partial(pool.open, wait=True, timeout=30))
+            await locks.open()
+        except Exception as exc:
+            pool.close()
+            await locks.close()
+            raise StoreError(f"could not connect to PostgreSQL at {url.split('@')[-1]}: {exc}") from exc
+        store = cls(pool, locks, url, size)
+        try:
+            await store._migrate()
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.pool.close)
+        await self.locks.close()
+        self._threads.shutdown(wait=True)
+
+    def _in_thread(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._threads, fn)
+
+    async def _migrate(self) -> None:
+        available = migration_files("postgresql")
+        newest_known = max(available, default=0)
+
+        def migrate() -> list[str]:
+            applied: list[str] = []
+            with self.pool.connection() as conn:
+                conn.autocommit = True
+                # Several replicas start together: one migrates, the others wait here, then see it done.
+                conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+                try:
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+                    )
+                    done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+                    if done and max(done) > newest_known:
+                        raise SchemaTooNew(
+                            f"The database was written by a newer Flicker (schema version {max(done)}; "
+                            f"this code knows up to {newest_known}). Upgrade Flicker."
+                        )
+                    for version, file in sorted(available.items()):
+                        if version in done:
+                            continue
+                        with conn.transaction():
+                            conn.execute(file.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                            conn.execute(
+                                "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
+                                (version, file.name, to_ts(datetime.now(UTC))),
+                            )
+                        applied.append(file.name)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+                    conn.autocommit = False
+            return applied
+
+        for name in await self._in_thread(migrate):
+            log.info("applied migration %s", name)
+
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        also = WRITE_ALSO.get()
+
+        def run() -> T:
+            with self.pool.connection() as conn, conn.transaction():
+                tx = PgTx(conn)
+                result = fn(tx)
+                if also is not None:
+                    also(tx)
+                return result
+
+        try:
+            return await self._in_thread(run)
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        def run() -> T:
+            with self.pool.connection() as conn:
+                return fn(PgTx(conn))
+
+        return await self._in_thread(run)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        values = tuple(params)
+        return await self.read(lambda tx: tx.execute(sql, values).fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any | None:
+        values = tuple(params)
+        return await self.read(lambda tx: tx.execute(sql, values).fetchone())
+
+    async def drop_stale_cache(self) -> None:
+        return None  # nothing is cached (caches = False)
+
+    async def checkpoint(self) -> bool:
+        # Erased rows leave dead tuples until VACUUM reclaims them; autovacuum does that on its
+        # own schedule. The README tells operators how to make it prompt (and encrypt at rest).
+        return True
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone("SELECT max(version) FROM schema_migrations")
+        return int(row[0] or 0) if row else 0
+
+    @asynccontextmanager
+    async def person_lock(self, user_id: int) -> AsyncIterator[None]:
+        """One person's messages one at a time across every replica: a session advisory lock
+        on (space, person) held while one message is handled, after the in-process lock (so
+        one replica's waiters queue in memory, not on connections)."""
+        async with super().person_lock(user_id), self.locks.connection() as conn:
+            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (PERSON_LOCK_SPACE, _key32(user_id)))
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PERSON_LOCK_SPACE, _key32(user_id)))
+
+
+def _key32(user_id: int) -> int:
+    """A person's id as the signed 32-bit second key of a two-key advisory lock."""
+    if -(2**31) <= user_id < 2**31:
+        return user_id
+    return zlib.crc32(str(user_id).encode()) - 2**31
+
+
+class PostgresStore(PostgresCore, Tables):
+    """The PostgreSQL store (`await PostgresStore.open(url)`)."""
