@@ -18,6 +18,7 @@ from bot.insights.words import plural
 from bot.messages import Choice, Reply
 from bot.store import Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
+from rules.texts import texts
 from rules.triage import load_triage_rules
 from rules.vocabulary import load_vocabulary
 
@@ -227,9 +228,9 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
             "glasses": "glasses of water a day",
             "stress": "stress (1-5)",
         }
-        lines = [f"Self-care plan (SC-6) {status}, started {day(plan[0])}."]
+        lines = [texts("appointment")["plan_line"].format(status=status, started=day(plan[0]))]
         if plan[2] is not None:
-            lines.append(f"Caffeine at the start: {plural(plan[2], 'cup')} a day (reduced gradually, SC-1).")
+            lines.append(texts("appointment")["caffeine_line"].format(cups=plural(plan[2], "cup")))
         lines += [f"Average {words[k]}: {v:.1f} ({plural(n, 'answer')})" for k, v, n in avg if k in words]
         page.facts.append(("What was tried", lines))
     else:

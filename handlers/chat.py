@@ -12,25 +12,10 @@ from handlers.base import Context
 from handlers.triage_faq import answer_for, faq_reply
 from rules.faq import match_condition
 from rules.intent import FEELING, GREETING, NOTE, QUESTION, REPORT, THANKS, classify, hints
+from rules.texts import texts
 
-FEAR = (
-    "That sounds frightening, and it's understandable to worry. What the article says: most "
-    "twitches are harmless, come and go, stay in one small area and fade without treatment (BG-2), "
-    "and twitching on its own is rarely ALS (FQ-3)."
-)
-FEAR_SHORT = "I hear that you're worried. Most twitches are harmless (BG-2), and twitching alone is rarely ALS (FQ-3)."
-RELIEF = (
-    "I'm glad you feel better. Most twitches fade without treatment (BG-2); keeping the journal "
-    "going shows whether it settles."
-)
-MOOD = (
-    "I'm sorry it's hard right now. Stress, fatigue and poor sleep are among the everyday triggers "
-    "of twitching (BG-3), and harmless twitching is often linked to stress (BG-4)."
-)
-NEXT_STEP = (
-    "What could help next: describe a twitch in one line to log it, /triage says how soon to see a "
-    "doctor and why (twitching that is widespread, spreading, or comes with weakness is worth a "
-    "check (BG-5)), and /plan starts a 3-4 week self-care plan."
+FEAR, FEAR_SHORT, RELIEF, MOOD, NEXT_STEP = (
+    texts("chat")[k] for k in ("fear", "fear_short", "relief", "mood", "next_step")
 )
 GREET = (
     'Hello! Describe a twitch in one line to log it (e.g. "left eyelid 2 min after my third coffee"), ask me a '

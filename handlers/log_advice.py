@@ -8,32 +8,17 @@ from typing import Any
 
 from bot.messages import Choice, Reply
 from handlers.base import Context
+from rules.texts import texts
+from rules.triage import load_evidence
 
+# The texts live in rules/texts.toml [log_advice]; "more than two weeks" is [evidence] of rules/triage.toml.
+_TEXTS = texts("log_advice")
 # Places that save at once and point to /triage once (CL-4 widespread, CL-5 tongue).
-POINTED = {
-    "widespread": (
-        "Twitching in many places at once is on the checklist of things worth a doctor's look "
-        "(CL-4, RF-1). /triage asks a few questions and says how soon, and why."
-    ),
-    "tongue": (
-        "Twitching of the tongue is worth checking: /triage asks a few questions, including about "
-        "speech and swallowing (CL-5), and says how soon to see a doctor."
-    ),
-}
-LONG_TWITCHING = (
-    "Twitching that has gone on for more than 2 weeks despite rest is on the checklist (CL-1); "
-    "/triage asks a few questions and says how soon to see a doctor."
-)
-EYELID_LONG = (
-    "Eyelid twitching that has lasted more than two weeks is a reason to book an eye doctor "
-    "(ophthalmologist) (EY-3, RD-3). Meanwhile a warm compress and less screen time help (EY-2)."
-)
-EYELID_SHORT = (
-    "Eyelid twitching is very common and usually harmless; most episodes settle within a few days "
-    "(EY-1, FQ-2). A warm compress and less screen time help (EY-2). If it lasts more than two weeks "
-    "or spreads to other muscles of your face, see an eye doctor (EY-3)."
-)
-TWO_WEEKS_S = 14 * 86400
+POINTED = {"widespread": _TEXTS["widespread"], "tongue": _TEXTS["tongue"]}
+LONG_TWITCHING = _TEXTS["long"]
+EYELID_LONG = _TEXTS["eyelid_long"]
+EYELID_SHORT = _TEXTS["eyelid_short"]
+TWO_WEEKS_S = load_evidence().long_days * 86400
 
 
 async def advice(ctx: Context, entries: list, fields: dict[str, Any]) -> list[Reply]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.messages import Choice, Reply
 from handlers.base import CONVERSATION_TTL
+from rules.texts import texts
 from rules.vocabulary import load_vocabulary, region_label
 
 
@@ -67,8 +68,7 @@ def question(step: str, fields: dict[str, Any], note: str = "", first: bool = Fa
         )
         done = Choice("log:trig:done", "Done") if picked else Choice("log:trig:none", "None of these")
         return Reply(
-            f"{lead}Anything that might have set it off? Pick all that fit, then Done "
-            f"(common triggers are caffeine, stress, short sleep and dehydration (BG-3)).{tail}",
+            f"{lead}{texts('log')['triggers_question']}{tail}",
             opts + (done, CANCEL),
         )
     opts = tuple(Choice(f"log:int:{i}", str(i)) for i in range(1, 6))

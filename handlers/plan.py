@@ -147,7 +147,7 @@ async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
         choices = (TRIAGE,)
     else:
         left = weeks - week
-        lines.append(f"Keep going: {plural(left, 'week')} to go. Steady habits matter most (SC-6).")
+        lines.append(rules.plan["keep_going"].format(left=plural(left, "week")))
 
     def record(conn) -> None:
         conn.execute("UPDATE plans SET weeks_checked = ? WHERE user_id = ?", (week, d.user_id))

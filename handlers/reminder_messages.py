@@ -18,6 +18,7 @@ from bot.reminders import apply, set_kind_enabled, snooze
 from bot.store import Entry, Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
 from rules.reminders import load_reminder_rules
+from rules.texts import texts
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -57,8 +58,7 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
     if d.kind == "triage":  # the one-week check-in a "monitor" triage result offered (RF-4)
         return [
             Reply(
-                "A week ago your triage result was to keep an eye on your twitching (RF-4). How is it now? "
-                "If it got worse, spread or something new appeared, answer the questions again.",
+                texts("reminders")["triage_checkin"],
                 (Choice("triage:start", "Answer again"), Choice(f"rem:snz:{d.reminder_id}", "Snooze 1 h")),
             )
         ]
@@ -152,7 +152,8 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if action == "glass":
         n = await save_checkin(ctx.store, ctx.user, day, "glasses", 1, ctx.now, add=True)
         litres = n * GLASS_ML / 1000
-        return [Reply(f"Counted: {n} glass{'es' if n != 1 else ''} {when} (about {litres:g} l of the 2 l goal, SC-2).")]
+        es = "es" if n != 1 else ""
+        return [Reply(texts("reminders")["glass_counted"].format(n=n, es=es, when=when, litres=litres))]
     if action == "none":
         return await _none_today(ctx, day, when)
     if not raw_value.isdigit():
@@ -171,12 +172,12 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
             )
         )
         if started and value > 1:
-            text += " Your plan steps down gradually from there over the next days (SC-1)."
+            text += " " + texts("reminders")["taper_note"]
         return [Reply(text)]
     if action == "sleep" and 4 <= value <= 10:
         await save_checkin(ctx.store, ctx.user, day, "sleep_hours", value, ctx.now)
         goal = "within" if 7 <= value <= 9 else "outside"
-        return [Reply(f"Noted: about {value} hours of sleep, {goal} the 7-9 hour goal (SC-3).")]
+        return [Reply(texts("reminders")["sleep_noted"].format(value=value, goal=goal))]
     if action == "stress" and 1 <= value <= 5:
         await save_checkin(ctx.store, ctx.user, day, "stress", value, ctx.now)
         return [Reply(f"Noted: stress {value} of 5 {when}.")]

@@ -7,17 +7,9 @@ from bot.timezones import is_valid, resolve_timezone, zone_label
 from handlers.base import Command, Context, expired
 from rules.intent import classify
 from rules.parser import parse_twitch
+from rules.texts import texts
 
-INTRO = (
-    "Hi, I'm Flicker. I help you keep track of muscle twitches, calmly.\n\n"
-    "Most twitches are harmless and fade on their own (BG-2). I can:\n"
-    '- keep a journal: describe a twitch in one line, e.g. "left eyelid 2 min after my third coffee"\n'
-    "- /triage: a short questionnaire that says how soon to see a doctor, and why\n"
-    "- /summary and /report: patterns, charts and a report to bring to a doctor\n\n"
-    "I am not a doctor, and what I say is not a diagnosis: a clinician's opinion always wins. "
-    "Your journal stays private to you: /privacy says what is kept, /export gives you all of it, "
-    "/forget erases it."
-)
+INTRO = texts("start")["intro"]  # rules/texts.toml
 
 TZ_EXAMPLES = "a city (Berlin, new york), a zone name (Europe/Berlin) or an offset (UTC+2)"
 

@@ -16,12 +16,14 @@ from bot.messages import Choice, Reply
 from bot.store import Entry, Store, from_ts, to_ts
 from handlers.base import Context
 from handlers.format import said_ongoing_s
+from rules.triage import load_evidence
 from rules.triage_typed import duration_answer
 from rules.vocabulary import load_vocabulary
 
-LONG_DAYS = 14  # RD-3 / CL-1: "beyond two weeks" is more than 14 days
-BREAK_DAYS = 7  # a gap longer than this ends an episode (RD-6)
-TOGETHER_DAYS = 30  # CL-4: areas going on at the same time within a month
+_EVIDENCE = load_evidence()  # [evidence] of rules/triage.toml: the thresholds, with their sources
+LONG_DAYS = _EVIDENCE.long_days  # RD-3 / CL-1: "beyond two weeks"
+BREAK_DAYS = _EVIDENCE.break_days  # a gap longer than this ends an episode (RD-6)
+TOGETHER_DAYS = _EVIDENCE.together_days  # CL-4: areas going on at the same time
 LOOKBACK_DAYS = 180
 ALL_FLAGS = frozenset({"long", "groups", "spreading"})
 

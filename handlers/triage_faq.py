@@ -9,13 +9,9 @@ from __future__ import annotations
 from bot.messages import Choice, Reply
 from handlers.base import Context
 from rules.faq import Faq, match_faq
+from rules.texts import texts
 
-NOT_COVERED = (
-    "The article I'm based on doesn't cover that, so I'd rather not guess. "
-    "I can answer questions about causes and triggers (stress, caffeine, sleep, water, exercise), "
-    "eyelid twitching, ALS, MS, thyroid, B12, Lyme, neuropathy, when to worry and what to do. "
-    "/triage says how soon to see a doctor, and why."
-)
+NOT_COVERED = texts("faq")["not_covered"]
 OFFER_TRIAGE = Choice("triage:start", "Start /triage")
 
 
@@ -29,12 +25,11 @@ def faq_reply(f: Faq | None, lead: str = "") -> Reply:
         return Reply(head + NOT_COVERED, (OFFER_TRIAGE,))
     if f.offer == "plan":
         return Reply(
-            f"{head}{f.text}\n\n/plan starts the 3-4 week self-care plan with daily reminders.",
+            f"{head}{f.text}\n\n{texts('faq')['plan_tail']}",
             (Choice("triage:start", "Start /triage"),),
         )
     return Reply(
-        f"{head}{f.text}\n\nI can't examine you; /triage asks a few questions and says how soon to see a doctor, "
-        "and why.",
+        f"{head}{f.text}\n\n{texts('faq')['triage_tail']}",
         (OFFER_TRIAGE,),
     )
 

@@ -8,6 +8,9 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from rules.sources import SourceError, check_cited, check_text_cites
 
 FAQ_PATH = Path(__file__).with_name("faq.toml")
 OFFERS = ("triage", "plan", "")
@@ -28,7 +31,7 @@ class Faq:
 
 
 @lru_cache(maxsize=4)
-def _data(path: Path | str | None = None) -> dict:
+def _data(path: Path | str | None = None) -> dict[str, Any]:
     path = Path(path) if path is not None else FAQ_PATH
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
@@ -49,6 +52,11 @@ def load_faq(path: Path | str | None = None) -> tuple[Faq, ...]:
         fid = f.get("id", "?")
         if not f.get("sources"):
             raise FaqError(f"{path.name}: answer {fid!r} cites no fact")
+        try:
+            check_cited(f["sources"], f"rules/{path.name}: answer {fid!r}")
+            check_text_cites(f.get("text", ""), f"rules/{path.name}: answer {fid!r} text")
+        except SourceError as exc:
+            raise FaqError(str(exc)) from exc
         if not f.get("all") or not f.get("text"):
             raise FaqError(f"{path.name}: answer {fid!r} needs `all` and `text`")
         if f.get("offer", "") not in OFFERS:

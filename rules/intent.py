@@ -107,7 +107,7 @@ def classify(text: str, now: datetime, parsed: ParsedTwitch | None = None) -> In
     if parsed.is_twitch_report and not asks:
         return Intent(REPORT, 0.7, parsed, feeling)  # a twitch with no place: the place is asked
     if asks:
-        if feeling == "fear" and (match_faq(t) is None or match_faq(t).id == "harmless"):
+        if feeling == "fear" and ((faq := match_faq(t)) is None or faq.id == "harmless"):
             return Intent(FEELING, 0.8, parsed, feeling)  # "am I dying?": the fear is the question
         return Intent(QUESTION, 0.9 if t.endswith("?") else 0.75, parsed, feeling)
     if feeling == "fear" and set(parsed.triggers) - {"stress"}:

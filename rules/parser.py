@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any
 
 from rules.patterns import BODY_WORD, _Patterns, _patterns
 from rules.vocabulary import canonical, load_vocabulary
@@ -71,7 +72,7 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return True
 
 
-def _ignored(t: str, m: re.Match, contexts: dict[str, list[tuple[str, str]]]) -> bool:
+def _ignored(t: str, m: re.Match[str], contexts: dict[str, list[tuple[str, str]]]) -> bool:
     start, end = m.span()
     for before, after in contexts.get(m.group(0), ()):
         b = start - len(before)
@@ -92,7 +93,7 @@ def _number(p: _Patterns, token: str | None) -> float | None:
     return p.number_value.get(canonical(token))
 
 
-def _amount_s(p: _Patterns, m: re.Match, units: dict[str, int]) -> float | None:
+def _amount_s(p: _Patterns, m: re.Match[str], units: dict[str, int]) -> float | None:
     """Seconds in one amount match of _amount_re; None when it is not a sensible amount."""
     if m.group("fx"):
         return float(p.fixed_s.get(canonical(m.group("fx")), 0)) or None
@@ -132,10 +133,12 @@ def _duration(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> int | No
     return None
 
 
-def _intensity(p: _Patterns, text: str, taken: list[tuple[int, int]], digits: bool) -> tuple[int | None, list]:
+def _intensity(
+    p: _Patterns, text: str, taken: list[tuple[int, int]], digits: bool
+) -> tuple[int | None, list[tuple[int, int]]]:
     number: int | None = None
     word: int | None = None
-    spans = []
+    spans: list[tuple[int, int]] = []
     for m in p.intensity_word.finditer(text):
         if _free(taken, m.start(), m.end()):
             spans.append(m.span())
@@ -179,7 +182,7 @@ def _ago(now: datetime, seconds: float) -> datetime:
     return (now.astimezone(UTC) - timedelta(seconds=seconds)).astimezone(now.tzinfo)
 
 
-def _unit(p: _Patterns, piece: re.Match) -> int:
+def _unit(p: _Patterns, piece: re.Match[str]) -> int:
     if piece.group("fx"):
         return p.fixed_s.get(canonical(piece.group("fx")), 0)
     return p.ago_unit_s.get(canonical(piece.group("u") or piece.group("u2") or ""), 0)
@@ -195,10 +198,17 @@ def _year(raw: str | None) -> int | None:
     return int(raw) + 2000 if len(raw) == 2 else int(raw)
 
 
-def _date(p: _Patterns, m: re.Match, now: datetime | None) -> tuple | None:
+# (year or None, month, day, (hour, minute) or None): a date as written
+DateParts = tuple[int | None, int, int, tuple[int, int] | None]
+
+
+def _date(p: _Patterns, m: re.Match[str], now: datetime | None) -> DateParts | None:
     """(year or None, month, day, clock or None) of one date match; None when it is not a date."""
     kind = m.lastgroup
-    clock = None
+    clock: tuple[int, int] | None = None
+    y: int | None
+    mo: int | None
+    d: int
     if kind == "iso":
         y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
         if m.group("ih"):
@@ -246,11 +256,15 @@ def _resolve_date(y: int | None, mo: int, d: int, today: date) -> date | None:
         return None
 
 
-def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, int]]) -> tuple:
+def _when(
+    p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, int]]
+) -> tuple[datetime | None, list[tuple[int, int]], bool]:
     """(occurred_at or None, spans read, absolute date named). With now=None the spans are
     still found."""
     spans: list[tuple[int, int]] = []
-    found: dict[str, object] = {}
+    # kind -> what was read: "date" DateParts, "ago" seconds, "dp" (day offset, part, name), "day" offset,
+    # "part" (part, name), "wd" (weekday, last), "clock" a match: values of several types, by kind
+    found: dict[str, Any] = {}
     if _DIGIT.search(text):
         for m in p.date.finditer(text):
             if _free(taken, m.start(), m.end()) and (parts := _date(p, m, now)) is not None:
@@ -303,6 +317,7 @@ def _when(p: _Patterns, text: str, now: datetime | None, taken: list[tuple[int, 
     if "part" in found and part is None:
         part, part_name = found["part"]
     absolute = None
+    weekday: int | None
     if "date" in found:
         y, mo, d, iso_clock = found["date"]
         absolute = _resolve_date(y, mo, d, today)
@@ -415,7 +430,7 @@ def _scan(text: str, now: datetime | None) -> ParsedTwitch:
 
     blocked = ignored + taken
     body = False
-    found_regions: list[tuple[str, re.Match]] = []
+    found_regions: list[tuple[str, re.Match[str]]] = []
     for m in p.region.finditer(t):
         if _free(blocked, *m.span()):
             rid = p.region_ids.get(canonical(m.group(0)))
@@ -477,19 +492,19 @@ _WEEKDAY = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "wednes": 2, "thu": 3, "thu
 
 def _ongoing_phrase(
     p: _Patterns, text: str, taken: list[tuple[int, int]], now: datetime | None = None
-) -> tuple[int | None, list]:
+) -> tuple[int | None, list[tuple[int, int]]]:
     """Phrases that say how long it has gone on: "all day", "since yesterday", "since friday"."""
     for m in p.ongoing_phrase.finditer(text):
         if _free(taken, *m.span()):
             return p.ongoing_phrase_s.get(canonical(m.group(0))), [m.span()]
-    if "since" in text and (m := _SINCE_DAY.search(text)) and _free(taken, *m.span()):
+    if "since" in text and (since := _SINCE_DAY.search(text)) and _free(taken, *since.span()):
         today = now.weekday() if now is not None else 0
-        days = (today - _WEEKDAY[m.group(1)]) % 7 or 7  # "since friday" said on a Tuesday: 4 days
-        return days * 86400, [m.span()]
+        days = (today - _WEEKDAY[since.group(1)]) % 7 or 7  # "since friday" said on a Tuesday: 4 days
+        return days * 86400, [since.span()]
     return None, []
 
 
-def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list]:
+def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int | None, list[tuple[int, int]]]:
     """Seconds the twitching has gone on ("for 3 weeks", "2 months now"), and the spans read."""
     hint = p.ongoing_hint.search(text)
     for m in p.ongoing.finditer(text, max(0, hint.start() - 40)) if hint else ():
@@ -513,7 +528,9 @@ def _ongoing(p: _Patterns, text: str, taken: list[tuple[int, int]]) -> tuple[int
 _UNCLEAR = re.compile(r"(?<!\w)(?:or|either|not sure (?:if|whether|which)|can'?t tell)(?!\w)")
 
 
-def _places(p: _Patterns, t: str, regions: list, sides: list) -> tuple[tuple[str, str | None], ...]:
+def _places(
+    p: _Patterns, t: str, regions: list[tuple[str, re.Match[str]]], sides: list[tuple[int, int, str | None]]
+) -> tuple[tuple[str, str | None], ...]:
     """Each region named with the side written in front of it ("left calf, right arm"); one
     place per region and side; "all over" stands for every place named with it."""
     out: list[tuple[str, str | None]] = []

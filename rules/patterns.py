@@ -7,7 +7,9 @@ phrase first, whole words only); see rules/parser.py for how they are read.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from rules.vocabulary import DETERMINERS, Vocabulary, canonical, load_vocabulary
 
@@ -34,16 +36,16 @@ def _tokens(phrase: str) -> list[str]:
     return out
 
 
-def _trie(phrases, number: str = "", bounded: bool = False) -> str:
+def _trie(phrases: Iterable[str], number: str = "", bounded: bool = False) -> str:
     """One regex matching any of the phrases; a longer phrase is tried before its prefix."""
-    root: dict = {}
+    root: dict[str, Any] = {}  # token -> the rest of the trie (nested alike)
     for p in phrases:
         node = root
         for tok in _tokens(p):
             node = node.setdefault(number if tok == "#" else tok, {})
         node[_END] = {}
 
-    def emit(node: dict, root: bool = False) -> str:
+    def emit(node: dict[str, Any], root: bool = False) -> str:
         # letters before optional separators, so "foobar baz" is not cut short by "foo bar"
         keys = sorted((k for k in node if k != _END), key=lambda k: (k.startswith(("[", "(", "'?")), k))
         if root and bounded:
@@ -62,7 +64,7 @@ def _trie(phrases, number: str = "", bounded: bool = False) -> str:
     return emit(root, root=True) or "(?!)"
 
 
-def _words_re(phrases, number: str = "") -> str:
+def _words_re(phrases: Iterable[str], number: str = "") -> str:
     return "(?:" + _trie(phrases, number, bounded=True) + r")(?!\w)"
 
 
@@ -133,10 +135,10 @@ class _Patterns:
         # the amount right before "ago": searched backwards from that word only
         self.ago_amount = re.compile("(?:" + ago_piece + ")(?:(?:,? (?:and )?)(?:" + ago_piece + "))*(?: or so)? ?$")
         # every time word in one trie; what each phrase means is looked up after a match
-        self.when_kind: dict[str, tuple] = {}
+        self.when_kind: dict[str, tuple[str, Any]] = {}  # phrase -> (kind, value), read by rules/parser.py
         when_phrases: list[str] = []
 
-        def add(phrase: str, meaning: tuple) -> None:
+        def add(phrase: str, meaning: tuple[str, Any]) -> None:
             when_phrases.append(phrase)
             self.when_kind.setdefault(canonical(phrase), meaning)
 

@@ -12,10 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rules.sources import check_sources, cited_ids
+from rules.sources import SourceError, check_cited, check_text_cites
 
 RULES_FILE = Path(__file__).resolve().parent / "reminders.toml"
-SOURCE_ID = re.compile(r"^(SC|BG|FQ|EY|CL|RF|RD)-\d+$")
 KIND_ORDER = ("caffeine", "hydration", "stress", "journal", "sleep", "checkin")
 
 TIME_EXAMPLE = 'a time like "7:30", "23:00" or "11pm"'
@@ -115,11 +114,29 @@ def _hm(value: Any, where: str) -> int:
     return minutes
 
 
-def _text(table: dict, key: str, where: str) -> str:
+def _text(table: dict[str, Any], key: str, where: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
         raise RulesError(f"{where}.{key} must be a non-empty text")
     return value
+
+
+def _cited(source: str, where: str) -> str:
+    """A `source` id, checked against rules/facts.toml."""
+    try:
+        check_cited([source], where)
+    except SourceError as exc:
+        raise RulesError(str(exc)) from exc
+    return source
+
+
+def _cited_text(text: str, where: str) -> str:
+    """A text whose "(SC-1)" citations are all facts of rules/facts.toml."""
+    try:
+        check_text_cites(text, where)
+    except SourceError as exc:
+        raise RulesError(str(exc)) from exc
+    return text
 
 
 def validate(data: dict[str, Any]) -> ReminderRules:
@@ -127,9 +144,7 @@ def validate(data: dict[str, Any]) -> ReminderRules:
     kinds: dict[str, Kind] = {}
     for kid, table in data.get("kinds", {}).items():
         where = f"kinds.{kid}"
-        source = _text(table, "source", where)
-        if not SOURCE_ID.match(source):
-            raise RulesError(f"{where}.source {source!r} is not a fact id (rules/facts.toml) like 'SC-2'")
+        source = _cited(_text(table, "source", where), f"rules/reminders.toml [{where}].source")
         times = table.get("times")
         if not isinstance(times, list) or not times:
             raise RulesError(f"{where}.times must list at least one time")
@@ -149,21 +164,19 @@ def validate(data: dict[str, Any]) -> ReminderRules:
     if not kinds["stress"].extra or not kinds["stress"].extra.get("suggestions"):
         raise RulesError("kinds.stress.suggestions must list at least one exercise")
     plan = data.get("plan", {})
-    for key in ("intro", "advice_worse", "advice_no_change", "done_better"):
-        _text(plan, key, "plan")
+    for key in ("intro", "advice_worse", "advice_no_change", "done_better", "keep_going"):
+        _cited_text(_text(plan, key, "plan"), f"rules/reminders.toml [plan].{key}")
+    _cited(plan.get("source", ""), "rules/reminders.toml [plan].source")
     taper_days = plan.get("taper_days")
     if not isinstance(taper_days, int) or not 7 <= taper_days <= 10:
         raise RulesError("plan.taper_days must be 7-10 (SC-1)")
-    cited = [k.source for k in kinds.values()] + cited_ids(" ".join(k.text for k in kinds.values()))
-    check_sources(cited, "rules/reminders.toml")
+    for k in kinds.values():
+        _cited_text(k.text, f"rules/reminders.toml [kinds.{k.id}].text")
     absent_table = data.get("absent", {})
     absent: list[AbsentQuestion] = []
     for i, q in enumerate(absent_table.get("question", [])):
         where = f"absent.question[{i}]"
-        source = _text(q, "source", where)
-        if not SOURCE_ID.match(source):
-            raise RulesError(f"{where}.source {source!r} is not a fact id (rules/facts.toml) like 'CL-3'")
-        check_sources([source], where)
+        source = _cited(_text(q, "source", where), f"rules/reminders.toml [{where}].source")
         absent.append(AbsentQuestion(_text(q, "id", where), _text(q, "label", where), source, q["text"]))
     return ReminderRules(
         absent=tuple(absent),
@@ -178,11 +191,14 @@ def validate(data: dict[str, Any]) -> ReminderRules:
     )
 
 
-def _absent_texts(table: dict) -> dict[str, str]:
+def _absent_texts(table: dict[str, Any]) -> dict[str, str]:
     texts = {k: _text(table, k, "absent") for k in ("intro", "offer")}
     if not table.get("sources"):
         raise RulesError("absent.sources must name the facts behind the intro and the offer")
-    check_sources(table["sources"], "rules/reminders.toml [absent]")
+    try:
+        check_cited(table["sources"], "rules/reminders.toml [absent].sources")
+    except SourceError as exc:
+        raise RulesError(str(exc)) from exc
     return texts
 
 

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rules.sources import SourceError, check_cited, load_facts
+
 DEFAULT_PATH = Path(__file__).with_name("safety.toml")
 
 CATEGORIES = ("emergency", "crisis", "urgent_gp", "pregnancy", "red_flag", "check_emergency", "check_crisis")
@@ -500,11 +502,11 @@ def _rule(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
         raise SafetyRulesError(f"{where}: unknown category {raw['category']!r} (one of {', '.join(CATEGORIES)})")
     if raw["category"] == "red_flag" and raw.get("level") not in LEVELS:
         raise SafetyRulesError(f"{where}: a red flag needs a level ({', '.join(LEVELS)})")
-    sources = [raw["source"], *raw.get("also", ())]
     if facts is not None:
-        for s in sources:
-            if s not in facts:
-                raise SafetyRulesError(f"{where}: source {s!r} is not a fact in rules/facts.toml")
+        try:
+            check_cited([raw["source"], *raw.get("also", ())], where, facts)
+        except SourceError as exc:
+            raise SafetyRulesError(str(exc)) from exc
     try:
         patterns = tuple(_pattern(p) for p in raw.get("patterns", ()))
         unless = _alternation(raw.get("unless", ()))
@@ -554,8 +556,6 @@ def _concept(raw: dict[str, Any], facts: frozenset[str] | None) -> SafetyRule:
 
 def _known_facts() -> frozenset[str]:
     """Fact ids from rules/facts.toml (the text and origin of every fact ship with Flicker)."""
-    from rules.sources import load_facts
-
     return frozenset(load_facts())
 
 

@@ -1,7 +1,7 @@
 """The facts Flicker's rules cite (rules/facts.toml): load them, check `source` ids, number them.
 
-Every loader of rules/*.toml calls `check_sources(ids, where)` so that a rule citing a fact
-that does not exist fails at start with the file and the bad id named. Results and reports
+Every loader of rules/*.toml calls `check_cited(ids, where)` (the one validator of cited ids) so
+that a rule citing a fact that does not exist fails at start with the file and the bad id named. Results and reports
 cite facts with small numbers ([1], [2]) and list them with `references()`.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 FACTS_PATH = Path(__file__).with_name("facts.toml")
 # A fact id as cited in rule texts: "(BG-2)", "(EY-1, EY-2)", "(SC-1..SC-4)".
 CITED = re.compile(r"\b(?:BG|RF|CL|EY|SC|FQ|WC|RD|SF|GS)-(?:\d+|RULE)\b")
+# Anything shaped like a fact id, known prefix or not: what a text's citations are checked with.
+CITATION_LIKE = re.compile(r"\b[A-Z]{2}-(?:\d+|RULE)\b")
 
 
 class SourceError(ValueError):
@@ -60,12 +62,25 @@ def load_facts(path: Path | str = FACTS_PATH) -> dict[str, Fact]:
     return facts
 
 
-def check_sources(ids: Iterable[str], where: str) -> None:
-    """Raise SourceError naming `where` (a file, maybe a line) and every id facts.toml lacks."""
-    facts = load_facts()
-    bad = [i for i in dict.fromkeys(ids) if i not in facts]
+def check_cited(ids: Iterable[str], where: str, known: Collection[str] | None = None) -> None:
+    """Raise SourceError naming `where` (a file, maybe a key or line) and every id facts.toml lacks.
+
+    The one check of cited fact ids: every loader of rules/*.toml calls it, for `source(s)` lists
+    and for the ids a text cites (`cited_ids`). `known` replaces facts.toml's ids (tests)."""
+    facts: Collection[str] = load_facts() if known is None else known
+    bad = [i for i in dict.fromkeys(ids) if not isinstance(i, str) or i not in facts]
     if bad:
         raise SourceError(f"{where}: source {', '.join(repr(b) for b in bad)} is not a fact id in rules/facts.toml")
+
+
+check_sources = check_cited  # the earlier name, kept for callers outside rules/
+
+
+def check_text_cites(text: str, where: str) -> list[str]:
+    """The fact ids a text cites ("(SC-6)"), each checked with `check_cited` (an unknown prefix too)."""
+    ids = list(dict.fromkeys(CITATION_LIKE.findall(text)))
+    check_cited(ids, where)
+    return ids
 
 
 def cited_ids(text: str) -> list[str]:

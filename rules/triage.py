@@ -7,11 +7,12 @@ sources that are not facts of rules/facts.toml. Errors name the line of the file
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rules.sources import SourceError, check_sources
+from rules.sources import SourceError, check_cited
 from rules.triage_model import (
     NOT_SURE,
     YES_NO,
@@ -40,12 +41,25 @@ __all__ = [
     "TriageResult",
     "TriageRules",
     "TriageRulesError",
+    "Evidence",
     "evaluate",
+    "level_words",
+    "load_evidence",
     "load_triage_rules",
     "matches",
 ]
 
 DEFAULT_PATH = Path(__file__).with_name("triage.toml")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How the journal is read as evidence for triage ([evidence] of rules/triage.toml), in days."""
+
+    long_days: int  # more than this many days is "beyond two weeks" (RD-3, CL-1)
+    break_days: int  # a gap longer than this ends an episode (RD-6)
+    together_days: int  # areas going on at the same time within this many days (CL-4)
+    sources: tuple[str, ...]
 
 
 # ---- loading ------------------------------------------------------------------------------------
@@ -66,13 +80,13 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _sources(raw: str, item: dict, what: str) -> tuple[str, ...]:
+def _sources(raw: str, item: dict[str, Any], what: str) -> tuple[str, ...]:
     ids = item.get("sources") or ([item["source"]] if item.get("source") else [])
     if not ids:
         raise _fail(raw, f'id = "{item.get("id", "")}"', f"{what} has no sources (fact ids of rules/facts.toml)")
     for i in ids:
         try:
-            check_sources([i], f"{what}")
+            check_cited([i], f"{what}")
         except SourceError as exc:
             needle = f'"{i}"'
             raise _fail(raw, needle, str(exc)) from exc
@@ -106,6 +120,7 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
     for q in data.get("question", []):
         if q.get("kind") not in ("yes_no", "choice"):
             raise _fail(raw, f'id = "{q.get("id")}"', f"question {q.get('id')}: kind must be yes_no or choice")
+        opts: tuple[tuple[str, str], ...]
         if q["kind"] == "yes_no":
             opts = YES_NO
         else:
@@ -131,7 +146,7 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
         )
     answers_of = {q.id: {a for a, _ in q.options} for q in questions}
 
-    def check_when(when: dict, owner: str) -> When:
+    def check_when(when: dict[str, Any], owner: str) -> When:
         for qid, answers in when.items():
             if qid not in answers_of:
                 raise _fail(raw, f"{qid} = ", f"{owner}: unknown question id {qid!r}")
@@ -174,7 +189,7 @@ def load_triage_rules(path: Path | str = DEFAULT_PATH) -> TriageRules:
     )
     for i in items:
         try:
-            check_sources([i.id], "checklist item")
+            check_cited([i.id], "checklist item")
         except SourceError as exc:
             raise _fail(raw, f'id = "{i.id}"', f"checklist item {i.id!r} is not a fact id") from exc
     calm = tuple(
@@ -310,3 +325,30 @@ def evaluate(answers: dict[str, Any], rules: TriageRules | None = None) -> Triag
         tuple(dict.fromkeys(behind)) or lv.sources,
         rules.disclaimer_sources,
     )
+
+
+@lru_cache(maxsize=4)
+def load_evidence(path: Path | str = DEFAULT_PATH) -> Evidence:
+    """The [evidence] thresholds of rules/triage.toml, each a positive number of days, with sources."""
+    raw = Path(path).read_text(encoding="utf-8")
+    try:
+        table = tomllib.loads(raw).get("evidence", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise TriageRulesError(f"rules/triage.toml: {exc}") from exc
+    days: dict[str, int] = {}
+    for key in ("long_days", "break_days", "together_days"):
+        value = table.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise _fail(raw, f"{key} =", f"evidence.{key} must be a whole number of days (at least 1)")
+        days[key] = value
+    return Evidence(sources=_sources(raw, table, "evidence"), **days)
+
+
+def level_words(level: str | None, default: str | None = None) -> str:
+    """The words a person reads for a triage level ([[level]] `words`), never a second copy.
+
+    An unknown level reads as `default`, or as the level id itself when no default is given."""
+    levels = load_triage_rules().levels
+    if level is not None and level in levels:
+        return levels[level].words
+    return default if default is not None else (level or "")

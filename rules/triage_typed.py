@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from rules.parser import match_region, match_side
 from rules.triage import Question
@@ -189,7 +190,7 @@ def _face_from_regions(text: str) -> str | None:
 _AGE = re.compile(r"\b(\d{1,3})\b")
 
 
-def read_answer(q: Question, text: str, today: date) -> tuple[str | None, dict]:
+def read_answer(q: Question, text: str, today: date) -> tuple[str | None, dict[str, Any]]:
     """(answer id, extra facts such as {"duration_days": 10}) for a typed answer, or (None, {})."""
     t = normalise(text)
     if not t:

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rules.sources import SourceError, check_cited
+
 DEFAULT_PATH = Path(__file__).with_name("vocabulary.toml")
 
 # "my" in a phrase also matches these words ("back of my neck" = "back of the neck").
@@ -148,21 +150,23 @@ class _Claims:
     """Every phrase of one category belongs to exactly one id."""
 
     def __init__(self, where: str, category: str) -> None:
-        self.where, self.category, self.owner, self.spelled = where, category, {}, {}
+        self.where, self.category = where, category
+        self.owner: dict[str, str] = {}  # canonical phrase -> the id it belongs to
+        self.spelled: dict[str, str] = {}  # canonical phrase -> as first written
 
     def claim(self, phrase: Any, owner: str) -> str:
         if not isinstance(phrase, str) or not phrase.strip():
             raise VocabularyError(f"{self.where}: {self.category} {owner!r} has an empty or non-text phrase")
-        phrase = " ".join(phrase.lower().split())
-        key = canonical(phrase)
+        phrase = clean = " ".join(phrase.lower().split())
+        key = canonical(clean)
         other = self.owner.get(key)
         if other is not None and other != owner:
             raise VocabularyError(
                 f"{self.where}: {self.category} phrase {phrase!r} is listed for both {other!r} and "
                 f"{owner!r} (as {self.spelled[key]!r}); a phrase may belong to one only"
             )
-        self.owner[key], self.spelled[key] = owner, phrase
-        return phrase
+        self.owner[key], self.spelled[key] = owner, clean
+        return clean
 
 
 def _text(item: Mapping[str, Any], key: str, where: str) -> str:
@@ -185,7 +189,20 @@ def _words(values: Any, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(v.lower().split()) for v in values))
 
 
+def _check_sources(data: dict[str, Any], where: str) -> None:
+    """Every `source` of a table (groups, regions, triggers, ...) is a fact of rules/facts.toml."""
+    for kind, items in data.items():
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict) and "source" in item:
+                owner = f"{kind} {item['id']!r}" if "id" in item else f"[{kind}]"
+                try:
+                    check_cited([item["source"]], f"{where}: {owner}")
+                except SourceError as exc:
+                    raise VocabularyError(str(exc)) from exc
+
+
 def _build(data: dict[str, Any], where: str) -> Vocabulary:
+    _check_sources(data, where)
     groups: dict[str, Group] = {}
     for item in data.get("group", []):
         gid = _text(item, "id", where)
@@ -261,7 +278,7 @@ def _build(data: dict[str, Any], where: str) -> Vocabulary:
                 raise VocabularyError(f"{where}: duration unit word {w!r} is listed twice")
             target[w] = unit_seconds[base]
     numbers = {" ".join(k.lower().split()): float(v) for k, v in duration.get("numbers", {}).items()}
-    phrases = {" ".join(k.lower().split()): int(v) for k, v in duration.get("phrases", {}).items()}
+    fixed_phrases = {" ".join(k.lower().split()): int(v) for k, v in duration.get("phrases", {}).items()}
     max_s = int(duration.get("max_seconds", 86400))
     if max_s <= 0 or not units:
         raise VocabularyError(f"{where}: [duration] needs units and a positive max_seconds")
@@ -296,7 +313,7 @@ def _build(data: dict[str, Any], where: str) -> Vocabulary:
         duration_units=units,
         duration_short_units=short_units,
         duration_numbers=numbers,
-        duration_phrases=phrases,
+        duration_phrases=fixed_phrases,
         duration_max_s=max_s,
         intensity_words=intensity_words,
         intensity_keywords=_words(intensity.get("keywords", []), where),

@@ -18,6 +18,7 @@ from bot.insights.text import compare_words, count_line, marks_line, timeline_li
 from bot.insights.words import plural
 from bot.wording import duration_words
 from rules.sources import Numbering, load_facts
+from rules.triage import level_words as triage_level_words
 from rules.vocabulary import load_vocabulary
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")
@@ -43,10 +44,7 @@ class ReportData:
 
 def level_words(level: str | None) -> str:
     """The same words the chat uses for a triage level (rules/triage.toml), never the internal id."""
-    from rules.triage import load_triage_rules
-
-    levels = load_triage_rules().levels
-    return levels[level].words if level in levels else "Result"
+    return triage_level_words(level, "Result")
 
 
 def clean(text: str) -> str:

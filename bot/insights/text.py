@@ -6,6 +6,7 @@ from bot.insights.patterns import Pattern
 from bot.insights.stats import PARTS_OF_DAY, Summary
 from bot.insights.words import day_words, plural, rate
 from bot.wording import duration_words
+from rules.texts import texts
 from rules.vocabulary import load_vocabulary
 
 GROUP_ORDER = ("face", "arms", "trunk", "legs")
@@ -38,7 +39,7 @@ def timeline_lines(s: Summary) -> list[str]:
     if len(seen) == 1:
         head = f"Body areas over time: always the same area ({next(iter(seen))})."
         return [head] if len(weeks) == 1 else [head, *lines]
-    note = " New areas joined over time; /triage asks about spreading (RF-1)." if grew else ""
+    note = " " + texts("insights")["spreading_note"] if grew else ""
     return [f"Body areas over time:{note}", *lines]
 
 
