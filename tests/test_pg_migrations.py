@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.postgres import find_bindir, pg_cluster, pg_url  # noqa: F401
+from tests.support.postgres import find_bindir, pg_cluster, pg_url, running_cluster  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_DIR = ROOT / "migrations"
@@ -287,3 +287,46 @@ def test_the_postgresql_migrations_apply_each_in_one_transaction_and_fail_on_a_s
         assert len(_pg_tables(conn)) >= 20
     finally:
         conn.close()
+
+
+# --- the least-privilege roles of docs/postgresql.md ----------------------------------------------------------
+
+
+def _doc_sql(marker: str) -> list[str]:
+    text = (ROOT / "docs" / "postgresql.md").read_text()
+    block = re.search(rf"<!-- roles-sql:{marker} -->\s*```sql\n(.*?)```", text, re.S)
+    assert block, f"docs/postgresql.md has no roles-sql:{marker} block"
+    lines = [line for line in block.group(1).splitlines() if not line.lstrip().startswith("--")]
+    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
+
+
+@needs_pg
+def test_the_documented_roles_let_the_owner_migrate_and_the_app_use_rows_but_not_change_the_schema():
+    with running_cluster() as cluster:  # its own cluster: roles are cluster-wide
+        with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+            for stmt in _doc_sql("server"):
+                admin.execute(stmt)
+        with psycopg.connect(cluster.url("flicker"), autocommit=True) as admin:
+            for stmt in _doc_sql("database"):
+                admin.execute(stmt)
+        base = f"postgresql://{{}}@127.0.0.1:{cluster.port}/flicker"
+        _pg_schema(base.format("flicker_owner")).close()  # the owner runs every migration
+        with psycopg.connect(base.format("flicker_app"), autocommit=True) as app:
+            (uid,) = app.execute("INSERT INTO users(created_at) VALUES (1) RETURNING id").fetchone()
+            app.execute(
+                "INSERT INTO entries(user_id, kind, occurred_at, tz, created_at) VALUES (%s, 'note', 1, 'UTC', 1)",
+                (uid,),
+            )
+            app.execute("UPDATE users SET timezone = 'Europe/Berlin' WHERE id = %s", (uid,))
+            assert app.execute("SELECT count(*) FROM entries").fetchone() == (1,)
+            app.execute("DELETE FROM users WHERE id = %s", (uid,))
+            assert app.execute("SELECT count(*) FROM entries").fetchone() == (0,)
+            for ddl in (
+                "CREATE TABLE evil (x INTEGER)",
+                "DROP TABLE entries",
+                "ALTER TABLE users ADD COLUMN evil TEXT",
+                "TRUNCATE heartbeat",
+                "CREATE INDEX evil ON users(timezone)",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    app.execute(ddl)
