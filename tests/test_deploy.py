@@ -31,6 +31,83 @@ def test_compose_file_defines_the_bot_service_with_volume_env_file_and_health_ch
         assert f"{name}=" in documented
 
 
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _replicas(spec: dict) -> dict[str, dict]:
+    return {
+        name: svc
+        for name, svc in spec["services"].items()
+        if "postgres" in svc.get("profiles", []) and svc.get("command") == ["flicker", "run"]
+    }
+
+
+def test_without_a_profile_only_the_sqlite_bot_runs():
+    spec = _compose()
+    default = [name for name, svc in spec["services"].items() if not svc.get("profiles")]
+    assert default == ["bot"]
+    assert "FLICKER_DATABASE_URL" not in spec["services"]["bot"]["environment"]
+    for name, svc in spec["services"].items():
+        if name != "bot":
+            assert svc["profiles"] == ["postgres"], name
+
+
+def test_the_postgres_profile_has_a_healthy_database_before_two_replicas_and_a_proxy_in_front():
+    spec = _compose()
+    pg = spec["services"]["postgres"]
+    assert pg["image"] == "postgres:15"
+    assert "ports" not in pg  # reachable from the replicas only
+    data = pg["volumes"][0].split(":")
+    assert data[0] in spec["volumes"] and data[1] == "/var/lib/postgresql/data"
+    assert "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    assert pg["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD")
+    assert spec["networks"][pg["networks"][0]].get("internal") is True
+
+    replicas = _replicas(spec)
+    assert len(replicas) >= 2
+    for name, svc in replicas.items():
+        env = svc["environment"]
+        url = env["FLICKER_DATABASE_URL"]
+        assert url.startswith("postgresql://flicker:${POSTGRES_PASSWORD") and url.endswith("@postgres:5432/flicker")
+        assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert set(pg["networks"]) <= set(svc["networks"]), name
+        assert svc["image"] == spec["services"]["bot"]["image"] and svc["env_file"] == ".env"
+        assert env["FLICKER_METRICS_PORT"] and env["FLICKER_WEBHOOK_PORT"]
+    with_discord = [n for n, svc in replicas.items() if svc["environment"].get("DISCORD_TOKEN", None) != ""]
+    assert len(with_discord) == 1  # two gateway sessions would answer every Discord message twice
+
+    proxy = spec["services"]["proxy"]
+    assert proxy["image"].startswith("nginx")
+    source, target = proxy["volumes"][0].split(":")[:2]
+    assert target == "/etc/nginx/nginx.conf"
+    conf = (ROOT / source).read_text()
+    assert conf.count("{") == conf.count("}")
+    assert "location = /telegram" in conf
+    for name, svc in replicas.items():
+        assert f"server {name}:{svc['environment']['FLICKER_WEBHOOK_PORT']}" in conf, name
+        assert f"http://{name}:{svc['environment']['FLICKER_METRICS_PORT']}/metrics" in conf, name
+    assert set(proxy["depends_on"]) == set(replicas)
+
+
+def test_env_example_documents_the_postgresql_metrics_and_webhook_settings():
+    documented = (ROOT / ".env.example").read_text()
+    for name in (
+        "FLICKER_DATABASE_URL",
+        "POSTGRES_PASSWORD",
+        "FLICKER_METRICS_PORT",
+        "FLICKER_METRICS_LISTEN",
+        "FLICKER_WEBHOOK_URL",
+        "FLICKER_WEBHOOK_LISTEN",
+        "FLICKER_WEBHOOK_PORT",
+        "FLICKER_PROXY_PORT",
+    ):
+        assert f"\n{name}=" in documented, name
+    for line in documented.splitlines():  # no secret filled in by accident
+        if line.startswith(("POSTGRES_PASSWORD=", "FLICKER_DATABASE_URL=", "TELEGRAM_TOKEN=", "DISCORD_TOKEN=")):
+            assert line.endswith("="), line
+
+
 def test_dockerfile_runs_as_a_non_root_user():
     text = (ROOT / "Dockerfile").read_text()
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
