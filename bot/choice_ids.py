@@ -34,6 +34,8 @@ import typing
 from enum import Enum
 from typing import Any, ClassVar, Literal, Self, Union
 
+from bot.messages import Choice
+
 SEP = ":"
 TELEGRAM_MAX_BYTES = 64  # callback_data
 DISCORD_MAX_CHARS = 100  # custom_id
@@ -180,6 +182,10 @@ class ChoiceId:
 
     def __str__(self) -> str:
         return self.encode()
+
+    def button(self, label: str) -> Choice:
+        """This id as a choice offered in a reply."""
+        return Choice(self.encode(), label)
 
     @classmethod
     def decode(cls, text: str) -> Self:
