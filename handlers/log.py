@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import ChoiceId, Log, LogAnswer, LogUndo
+from bot.messages import Reply
 from bot.store import Store, User
 from handlers.base import CONVERSATION_TTL, Command, Context, expired
 from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
@@ -185,7 +186,7 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
     head = f"{lead}\n" if lead else ""
     if len(entries) == 1:
         summary = twitch_summary(e.region, e.side, e.duration_s, e.triggers, e.intensity, ongoing, fields.get("place"))
-        return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (Choice(f"log:undo:{e.id}", "Undo"),))
+        return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (LogUndo(str(e.id)).button("Undo"),))
     ids = ",".join(str(x.id) for x in entries)
     if len({(x.duration_s, x.triggers, x.occurred_at) for x in entries}) > 1:  # each part said its own
         lines = [
@@ -195,13 +196,13 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
         ]
         return Reply(
             f"{head}Saved {len(entries)} entries, one per place, each as you described it:\n" + "\n".join(lines),
-            (Choice(f"log:undo:{ids}", "Undo all"),),
+            (LogUndo(ids).button("Undo all"),),
         )
     where = ", ".join(f"#{x.id} {region_words(x.region, x.side)}" for x in entries)
     shared = twitch_summary(None, None, e.duration_s, e.triggers, e.intensity, ongoing).split(" twitch, ", 1)[-1]
     return Reply(
         f"{head}Saved {len(entries)} entries, one per place: {where}. For all of them: {shared}, {when}.",
-        (Choice(f"log:undo:{ids}", "Undo all"),),
+        (LogUndo(ids).button("Undo all"),),
     )
 
 
@@ -322,12 +323,12 @@ async def _take_place(ctx: Context, fields: dict[str, Any], guided: bool, text: 
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    step, _, value = payload.partition(":")
-    if step == "start":
+    cid = ChoiceId.read(f"log:{payload}")
+    if cid == Log("start"):
         return await _advance(ctx, {}, guided=True)
-    if step == "undo":
-        return await _undo(ctx, value)
-    if step == "cancel":
+    if isinstance(cid, LogUndo):
+        return await _undo(ctx, cid.ids)
+    if cid == Log("cancel"):
         if not ctx.in_flow(FLOW):
             return expired("/log")
         await ctx.end_flow()
@@ -342,8 +343,9 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         "when": "when",
         "which": "which",
     }
-    if conv is None or conv.flow != FLOW or expected.get(step) != conv.step:
+    if not isinstance(cid, LogAnswer) or conv is None or conv.flow != FLOW or expected.get(cid.step) != conv.step:
         return expired("/log")
+    step, value = cid.step, str(cid.value)  # ints come back as the digits they were sent as
     fields, guided = dict(conv.data.get("fields", {})), bool(conv.data.get("guided"))
     vocab = load_vocabulary()
     if step == "which" and (value == "all" or value.isdigit()):

@@ -6,7 +6,8 @@ which answer fits, or that the article doesn't cover it.
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Triage
+from bot.messages import Reply
 from handlers.base import Context
 from rules.faq import Faq, match_faq
 
@@ -16,7 +17,7 @@ NOT_COVERED = (
     "eyelid twitching, ALS, MS, thyroid, B12, Lyme, neuropathy, when to worry and what to do. "
     "/triage says how soon to see a doctor, and why."
 )
-OFFER_TRIAGE = Choice("triage:start", "Start /triage")
+OFFER_TRIAGE = Triage("start").button("Start /triage")
 
 
 def answer_for(text: str) -> Faq | None:
@@ -30,7 +31,7 @@ def faq_reply(f: Faq | None, lead: str = "") -> Reply:
     if f.offer == "plan":
         return Reply(
             f"{head}{f.text}\n\n/plan starts the 3-4 week self-care plan with daily reminders.",
-            (Choice("triage:start", "Start /triage"),),
+            (Triage("start").button("Start /triage"),),
         )
     return Reply(
         f"{head}{f.text}\n\nI can't examine you; /triage asks a few questions and says how soon to see a doctor, "
