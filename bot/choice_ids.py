@@ -31,7 +31,7 @@ import dataclasses
 import re
 import types
 import typing
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Literal, Self, Union
 
 from bot.messages import Choice
@@ -464,3 +464,19 @@ class TimezoneKeep(ChoiceId, prefix="tz:keep"):
 
 class TimezoneSet(ChoiceId, prefix="tz:set"):
     zone: str
+
+
+# ---- flow steps ---------------------------------------------------------------------------------------
+# The steps a flow stores in its conversation row, declared so a typo is an AttributeError; the values
+# are the strings stored before (conversations saved in the database resume after an upgrade).
+class LogStep(StrEnum):
+    """The guided /log's questions (handlers/log.py, handlers/log_questions.py)."""
+
+    WHEN = "when"
+    WHICH = "which"
+    REGION = "region"
+    PLACE = "place"
+    SIDE = "side"
+    DURATION = "duration"
+    TRIGGERS = "triggers"
+    INTENSITY = "intensity"

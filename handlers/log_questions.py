@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.choice_ids import Log, LogDuration, LogIntensity, LogRegion, LogSide, LogTrigger, LogWhen, LogWhich
+from bot.choice_ids import Log, LogDuration, LogIntensity, LogRegion, LogSide, LogStep, LogTrigger, LogWhen, LogWhich
 from bot.messages import Reply
 from handlers.base import CONVERSATION_TTL
 from rules.vocabulary import load_vocabulary, region_label
@@ -30,38 +30,38 @@ def question(step: str, fields: dict[str, Any], note: str = "", first: bool = Fa
     vocab = load_vocabulary()
     lead = f"{note}\n" if note else ""
     tail = f" {WAIT_NOTE}" if first else ""
-    if step == "when":
+    if step == LogStep.WHEN:
         return Reply(
             f'{lead}{fields["when_doubt"]} When was it? Type a day or time (e.g. "yesterday 9pm", '
             f'"20 Nov"), or press one.{tail}',
             (LogWhen("now").button("Just now"), LogWhen("today").button("Earlier today"), CANCEL),
         )
-    if step == "which":
+    if step == LogStep.WHICH:
         places = fields.get("places") or []
         opts = tuple(
             LogWhich(i).button(f"{side + ' ' if side else ''}{label_of(region)}")
             for i, (region, side) in enumerate(places)
         )
         return Reply(f"{lead}Which place was it?{tail}", opts + (LogWhich("all").button("All of them"), CANCEL))
-    if step == "region":
+    if step == LogStep.REGION:
         opts = tuple(LogRegion(r.id).button(r.label) for r in vocab.regions.values())
         return Reply(
             f'{lead}Where was the twitch? Press one, or type it (e.g. "left calf").{tail}',
             opts + (LogRegion("other").button("Somewhere else"), CANCEL),
         )
-    if step == "place":
+    if step == LogStep.PLACE:
         return Reply(f"{lead}Where was it? Type it in a few words; I'll keep your words.{tail}", (CANCEL,))
-    if step == "side":
+    if step == LogStep.SIDE:
         opts = tuple(LogSide(v).button(label) for v, label in SIDES)
         return Reply(f"{lead}Which side?{tail}", opts + (CANCEL,))
-    if step == "duration":
+    if step == LogStep.DURATION:
         opts = tuple(LogDuration(s).button(label) for s, label in DURATIONS)
         return Reply(
             f"{lead}How long did one twitch last? Press one, or type it "
             f'(e.g. "5" for 5 seconds, "90s", "2 min").{tail}',
             opts + (LogDuration("unknown").button("Not sure"), CANCEL),
         )
-    if step == "triggers":
+    if step == LogStep.TRIGGERS:
         picked = set(fields.get("picked") or ())
         opts = tuple(
             LogTrigger(t.id).button(("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()

@@ -230,3 +230,11 @@ async def test_every_choice_offered_in_real_conversations_decodes(chat):
         cid = ChoiceId.parse(i)  # raises ChoiceIdError on one the codec doesn't know
         assert cid.encode() == i
         assert len(i.encode()) <= MAX_BYTES and len(i) <= MAX_CHARS
+
+
+def test_the_log_steps_keep_the_strings_conversations_were_stored_with():
+    from bot.choice_ids import LogStep
+
+    stored = ["when", "which", "region", "place", "side", "duration", "triggers", "intensity"]
+    assert [step.value for step in LogStep] == stored
+    assert all(LogStep(s) == s for s in stored)  # a step read back from the database compares equal
