@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.choice_ids import Appointment, AppointmentSkip, ChoiceId
 from bot.insights.absent import absent_answers, absent_lines, times_words
 from bot.insights.days import journal_began
 from bot.insights.words import plural
-from bot.messages import Choice, Reply
+from bot.messages import Reply
 from bot.store import Store, User, from_ts, to_ts
 from handlers.base import Command, Context, expired
 from rules.texts import texts
@@ -51,7 +52,7 @@ def _ask(step: int, lead: str = "") -> Reply:
     key, text = STEPS[step]
     return Reply(
         (lead + "\n" if lead else "") + f"{step + 1} of 3. {text}",
-        (Choice(f"appt:skip:{key}", SKIP), Choice("appt:cancel", "Cancel")),
+        (AppointmentSkip(key).button(SKIP), Appointment("cancel").button("Cancel")),
     )
 
 
@@ -67,9 +68,9 @@ async def appointment(ctx: Context) -> list[Reply]:
             Reply(
                 "Your notes for the appointment:\n" + _notes_text(notes) + "\n/report puts them on its first page.",
                 (
-                    Choice("appt:report", "Make the report"),
-                    Choice("appt:new", "Answer again"),
-                    Choice("appt:clear", "Delete them"),
+                    Appointment("report").button("Make the report"),
+                    Appointment("new").button("Answer again"),
+                    Appointment("clear").button("Delete them"),
                 ),
             )
         ]
@@ -118,7 +119,7 @@ async def _answer(ctx: Context, text: str) -> list[Reply]:
             "Saved. Your notes:\n"
             + _notes_text(data)
             + "\n/report now starts with a one-page summary for the doctor: your words, and what the journal shows.",
-            (Choice("appt:report", "Make the report"),),
+            (Appointment("report").button("Make the report"),),
         )
     ]
 
@@ -132,7 +133,8 @@ async def on_text(ctx: Context) -> list[Reply] | None:
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    action, _, value = payload.partition(":")
+    cid = ChoiceId.read(f"appt:{payload}")
+    action = cid.action if isinstance(cid, Appointment) else None
     if action == "report":
         from handlers.summary import report
 
@@ -146,7 +148,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if action == "cancel":
         await ctx.end_flow()
         return [Reply("Stopped; nothing new was saved. /appointment starts again.")]
-    if action == "skip" and value == STEPS[int(ctx.conversation.step)][0]:
+    if isinstance(cid, AppointmentSkip) and cid.step == STEPS[int(ctx.conversation.step)][0]:
         return await _answer(ctx, "")
     return expired("/appointment")
 

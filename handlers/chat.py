@@ -6,7 +6,8 @@ The safety screen has already run on the text (bot/safety.py, in the engine).
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Triage
+from bot.messages import Reply
 from handlers import journal, log
 from handlers.base import Context
 from handlers.triage_faq import answer_for, faq_reply
@@ -24,7 +25,7 @@ GREET = (
 GREET_NEW = "Hello!"
 THANK = "You're welcome. I'm here whenever you want to log a twitch or ask something."
 NOTE_SAVED_LEAD = "There's no twitch in that, so I kept it as a journal note:"
-TRIAGE = Choice("triage:start", "Start /triage")
+TRIAGE = Triage("start").button("Start /triage")
 
 
 async def understand(ctx: Context) -> list[Reply] | None:

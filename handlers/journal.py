@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import LogUndo, Note
+from bot.messages import Reply
 from bot.timezones import zone_label
 from handlers.base import Command, Context, expired
 from handlers.format import describe_entry
@@ -25,7 +26,7 @@ async def save_note(ctx: Context, text: str) -> list[Reply]:
         ctx.store.remember_conversation(ctx.user.id, None)
         ctx.conversation = None
     return [
-        Reply(f"Noted as #{entry.id}. /journal shows your recent entries.", (Choice(f"log:undo:{entry.id}", "Undo"),))
+        Reply(f"Noted as #{entry.id}. /journal shows your recent entries.", (LogUndo(str(entry.id)).button("Undo"),))
     ]
 
 
@@ -38,7 +39,7 @@ async def _too_long(ctx: Context, text: str) -> list[Reply]:
             f"a note can hold up to {NOTE_LIMIT:,}. "
             "Nothing was saved yet. Save the first 1,000 characters, or send a shorter note "
             "(for example: /note slept badly, anxious about work).",
-            (Choice("note:trim", "Save the first 1,000"), Choice("note:cancel", "Cancel")),
+            (Note("trim").button("Save the first 1,000"), Note("cancel").button("Cancel")),
         )
     ]
 
@@ -51,7 +52,7 @@ async def note(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 "What would you like to note? Type it in one message (up to 1,000 characters).",
-                (Choice("note:cancel", "Cancel"),),
+                (Note("cancel").button("Cancel"),),
             )
         ]
     if len(text) > NOTE_LIMIT:

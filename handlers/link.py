@@ -16,7 +16,8 @@ import secrets
 import sqlite3
 from datetime import timedelta
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import ChoiceId, LinkDeliver
+from bot.messages import Reply
 from bot.store import to_ts
 from handlers.base import Command, Context, expired
 
@@ -110,7 +111,7 @@ async def link(ctx: Context) -> list[Reply]:
         Reply(
             f"Linked: {_name(platforms[0])} and {_name(platforms[1])} now share one journal, settings and reminders. "
             "Where should reminders go?",
-            tuple(Choice(f"link:deliver:{p}", _name(p).capitalize()) for p in platforms),
+            tuple(LinkDeliver(p).button(_name(p).capitalize()) for p in platforms),
         )
     ]
 
@@ -202,9 +203,10 @@ def merge_users(conn: sqlite3.Connection, *, source: int, target: int, code: str
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    action, _, platform = payload.partition(":")
+    cid = ChoiceId.read(f"link:{payload}")
+    platform = cid.platform if isinstance(cid, LinkDeliver) else ""
     ids = await ctx.store.identities_of(ctx.user.id)
-    if action != "deliver" or platform not in {r.platform for r in ids}:
+    if not platform or platform not in {r.platform for r in ids}:
         return expired("/link")
     await ctx.store.update_settings(ctx.user, deliver_to=platform)
     return [Reply(f"Reminders will come to {_name(platform)}.")]

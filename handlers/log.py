@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import ChoiceId, Log, LogAnswer, LogStep, LogUndo
+from bot.messages import Reply
 from bot.store import Store, User
 from handlers.base import CONVERSATION_TTL, Command, Context, expired
 from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
@@ -44,26 +45,26 @@ _BARE_NUMBER = re.compile(r"\s*([0-9]{1,4})\s*[.!]?\s*")
 
 def _next_step(fields: dict[str, Any], guided: bool) -> str | None:
     if fields.get("when_doubt"):
-        return "when"
+        return LogStep.WHEN
     if len(fields.get("places") or ()) > 1:
-        return "which" if fields.get("which") else None  # several places: saved at once, sharing what was said
+        return LogStep.WHICH if fields.get("which") else None  # several places: saved at once, sharing what was said
     if not fields.get("region"):
-        return "region"
+        return LogStep.REGION
     if fields["region"] == "other" and not fields.get("place"):
-        return "place"
+        return LogStep.PLACE
     if fields.get("quick") and not guided:
         return None  # ongoing, widespread, tongue: saved first, with what was said
     if "side" not in fields:
         if fields["region"] in NO_SIDE:
             fields["side"] = None
         else:
-            return "side"
+            return LogStep.SIDE
     if "duration_s" not in fields:
-        return "duration"
+        return LogStep.DURATION
     if fields.get("triggers") is None:
-        return "triggers"
+        return LogStep.TRIGGERS
     if guided and "intensity" not in fields:
-        return "intensity"
+        return LogStep.INTENSITY
     return None
 
 
@@ -185,7 +186,7 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
     head = f"{lead}\n" if lead else ""
     if len(entries) == 1:
         summary = twitch_summary(e.region, e.side, e.duration_s, e.triggers, e.intensity, ongoing, fields.get("place"))
-        return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (Choice(f"log:undo:{e.id}", "Undo"),))
+        return Reply(f"{head}Saved #{e.id}: {summary}, {when}.", (LogUndo(str(e.id)).button("Undo"),))
     ids = ",".join(str(x.id) for x in entries)
     if len({(x.duration_s, x.triggers, x.occurred_at) for x in entries}) > 1:  # each part said its own
         lines = [
@@ -195,13 +196,13 @@ def _saved_reply(ctx: Context, entries: list, fields: dict[str, Any], lead: str)
         ]
         return Reply(
             f"{head}Saved {len(entries)} entries, one per place, each as you described it:\n" + "\n".join(lines),
-            (Choice(f"log:undo:{ids}", "Undo all"),),
+            (LogUndo(ids).button("Undo all"),),
         )
     where = ", ".join(f"#{x.id} {region_words(x.region, x.side)}" for x in entries)
     shared = twitch_summary(None, None, e.duration_s, e.triggers, e.intensity, ongoing).split(" twitch, ", 1)[-1]
     return Reply(
         f"{head}Saved {len(entries)} entries, one per place: {where}. For all of them: {shared}, {when}.",
-        (Choice(f"log:undo:{ids}", "Undo all"),),
+        (LogUndo(ids).button("Undo all"),),
     )
 
 
@@ -275,39 +276,39 @@ async def on_text(ctx: Context) -> list[Reply] | None:
     text = ctx.args
     before = dict(fields)
     note = ""
-    if step == "when":
+    if step == LogStep.WHEN:
         at = parse_when(text, ctx.local_now())
         if at is not None and at <= ctx.now + FUTURE_SLACK:
             fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
             fields.pop("when_doubt", None)
             return await _advance(ctx, fields, guided)
         return [question(step, fields, not_understood(step, text))]
-    if step == "place":
+    if step == LogStep.PLACE:
         return await _take_place(ctx, fields, guided, text)
-    if step == "which" and (r := match_region(text)) in [p[0] for p in fields.get("places") or ()]:
+    if step == LogStep.WHICH and (r := match_region(text)) in [p[0] for p in fields.get("places") or ()]:
         side = dict((p[0], p[1]) for p in fields["places"]).get(r)
         fields.pop("which", None)
         fields["places"], fields["region"] = [], r
         if side:
             fields["side"] = side
-    elif step == "region" and (r := match_region(text)):
+    elif step == LogStep.REGION and (r := match_region(text)):
         fields["region"] = r
-    elif step == "side" and (s := match_side(text)):
+    elif step == LogStep.SIDE and (s := match_side(text)):
         fields["side"] = s
-    elif step == "duration" and (n := _BARE_NUMBER.fullmatch(text)) and 0 < int(n.group(1)) <= 3600:
+    elif step == LogStep.DURATION and (n := _BARE_NUMBER.fullmatch(text)) and 0 < int(n.group(1)) <= 3600:
         fields["duration_s"] = int(n.group(1))  # a bare number answering "how long" is seconds
         note = f'Reading "{n.group(1)}" as {n.group(1)} seconds.'
-    elif step == "duration" and (d := parse_duration(text)) is not None:
+    elif step == LogStep.DURATION and (d := parse_duration(text)) is not None:
         fields["duration_s"] = d
-    elif step == "triggers" and (t := match_triggers(text)):
+    elif step == LogStep.TRIGGERS and (t := match_triggers(text)):
         fields["triggers"] = sorted(set(fields.get("picked") or ()) | set(t))
-    elif step == "triggers" and text.strip(" .!").lower() in NO_TRIGGER_ANSWERS:
+    elif step == LogStep.TRIGGERS and text.strip(" .!").lower() in NO_TRIGGER_ANSWERS:
         fields["triggers"] = sorted(fields.get("picked") or ())
-    elif step == "intensity" and (i := parse_intensity(text)) is not None:
+    elif step == LogStep.INTENSITY and (i := parse_intensity(text)) is not None:
         fields["intensity"] = i
     fields = _fields_from_text(ctx, text, fields)
     if fields == before:
-        if step == "region" and any(c.isalpha() for c in text) and len(text) <= 60:
+        if step == LogStep.REGION and any(c.isalpha() for c in text) and len(text) <= 60:
             return await _take_place(ctx, fields, guided, text)  # a place not in my list: kept as typed
         return [question(step, fields, not_understood(step, text))]
     return await _advance(ctx, fields, guided, note=note)
@@ -316,37 +317,38 @@ async def on_text(ctx: Context) -> list[Reply] | None:
 async def _take_place(ctx: Context, fields: dict[str, Any], guided: bool, text: str) -> list[Reply]:
     place = " ".join(text.split())[:60]
     if not place:
-        return [question("place", fields)]
+        return [question(LogStep.PLACE, fields)]
     fields["region"], fields["place"] = "other", place
     return await _advance(ctx, fields, guided, note=f'I\'ll keep the place as you wrote it: "{place}".')
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    step, _, value = payload.partition(":")
-    if step == "start":
+    cid = ChoiceId.read(f"log:{payload}")
+    if cid == Log("start"):
         return await _advance(ctx, {}, guided=True)
-    if step == "undo":
-        return await _undo(ctx, value)
-    if step == "cancel":
+    if isinstance(cid, LogUndo):
+        return await _undo(ctx, cid.ids)
+    if cid == Log("cancel"):
         if not ctx.in_flow(FLOW):
             return expired("/log")
         await ctx.end_flow()
         return [Reply("Cancelled; nothing was saved. /log starts again whenever you like.")]
     conv = ctx.conversation
     expected = {
-        "region": "region",
-        "side": "side",
-        "duration": "duration",
-        "trig": "triggers",
-        "int": "intensity",
-        "when": "when",
-        "which": "which",
+        "region": LogStep.REGION,
+        "side": LogStep.SIDE,
+        "duration": LogStep.DURATION,
+        "trig": LogStep.TRIGGERS,
+        "int": LogStep.INTENSITY,
+        "when": LogStep.WHEN,
+        "which": LogStep.WHICH,
     }
-    if conv is None or conv.flow != FLOW or expected.get(step) != conv.step:
+    if not isinstance(cid, LogAnswer) or conv is None or conv.flow != FLOW or expected.get(cid.step) != conv.step:
         return expired("/log")
+    step, value = expected[cid.step], str(cid.value)  # ints come back as the digits they were sent as
     fields, guided = dict(conv.data.get("fields", {})), bool(conv.data.get("guided"))
     vocab = load_vocabulary()
-    if step == "which" and (value == "all" or value.isdigit()):
+    if step == LogStep.WHICH and (value == "all" or value.isdigit()):
         places = fields.get("places") or []
         fields.pop("which", None)
         if value != "all" and int(value) < len(places):
@@ -356,30 +358,30 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
                 fields["side"] = side
             else:
                 fields.pop("side", None)
-    elif step == "when" and value in ("now", "today"):
+    elif step == LogStep.WHEN and value in ("now", "today"):
         at = ctx.now if value == "now" else ctx.now - timedelta(hours=1)
         fields["occurred_at"], fields["when_ok"] = at.isoformat(), True
         fields.pop("when_doubt", None)
-    elif step == "region" and value == "other":
-        await ctx.set_flow(FLOW, "place", {"fields": fields, "guided": guided})
-        return [question("place", fields)]
-    elif step == "region" and value in vocab.regions:
+    elif step == LogStep.REGION and value == "other":
+        await ctx.set_flow(FLOW, LogStep.PLACE, {"fields": fields, "guided": guided})
+        return [question(LogStep.PLACE, fields)]
+    elif step == LogStep.REGION and value in vocab.regions:
         fields["region"] = value
         if value in POINTED:
             fields["quick"] = True
-    elif step == "side" and value in ("left", "right", "both", "none"):
+    elif step == LogStep.SIDE and value in ("left", "right", "both", "none"):
         fields["side"] = None if value == "none" else value
-    elif step == "duration" and (value == "unknown" or value.isdigit()):
+    elif step == LogStep.DURATION and (value == "unknown" or value.isdigit()):
         fields["duration_s"] = None if value == "unknown" else int(value)
-    elif step == "trig" and value in vocab.triggers:
+    elif step == LogStep.TRIGGERS and value in vocab.triggers:
         picked = set(fields.get("picked") or ())
         picked ^= {value}
         fields["picked"] = sorted(picked)
-        await ctx.set_flow(FLOW, "triggers", {"fields": fields, "guided": guided})
-        return [question("triggers", fields)]
-    elif step == "trig" and value in ("done", "none"):
+        await ctx.set_flow(FLOW, LogStep.TRIGGERS, {"fields": fields, "guided": guided})
+        return [question(LogStep.TRIGGERS, fields)]
+    elif step == LogStep.TRIGGERS and value in ("done", "none"):
         fields["triggers"] = [] if value == "none" else list(fields.get("picked") or ())
-    elif step == "int" and (value == "skip" or value in {"1", "2", "3", "4", "5"}):
+    elif step == LogStep.INTENSITY and (value == "skip" or value in {"1", "2", "3", "4", "5"}):
         fields["intensity"] = None if value == "skip" else int(value)
     else:
         return expired("/log")
@@ -406,12 +408,12 @@ async def _undo(ctx: Context, value: str) -> list[Reply]:
 async def interrupts(ctx: Context) -> bool:
     """True when typed text is a message of its own, not an answer to the open question."""
     conv = ctx.conversation
-    if conv is None or conv.step == "place":
+    if conv is None or conv.step == LogStep.PLACE:
         return False
     intent = classify(ctx.args, ctx.local_now())
     if intent.kind in ("question", "feeling") and intent.confidence >= 0.75:
-        return conv.step != "triggers" or intent.kind == "question"  # "anxious" answers the trigger question
-    if intent.kind == "report" and intent.parsed.region and conv.step not in ("region", "when"):
+        return conv.step != LogStep.TRIGGERS or intent.kind == "question"  # "anxious" answers the trigger question
+    if intent.kind == "report" and intent.parsed.region and conv.step not in (LogStep.REGION, LogStep.WHEN):
         pending = conv.data.get("fields", {}).get("region")
         return intent.parsed.region != pending
     return False

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Triage
+from bot.messages import Reply
 from handlers.base import Context
 from rules.texts import texts
 from rules.triage import load_evidence
@@ -35,6 +36,6 @@ async def advice(ctx: Context, entries: list, fields: dict[str, Any]) -> list[Re
     new = [r for r in reasons if r not in pointed]
     if new:
         text = " ".join(POINTED.get(r, LONG_TWITCHING) for r in new)
-        out.append(Reply(text, (Choice("triage:start", "Start /triage"),)))
+        out.append(Reply(text, (Triage("start").button("Start /triage"),)))
         await ctx.store.update_settings(ctx.user, pointed_triage=sorted(pointed | set(new)))
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Log, LogDuration, LogIntensity, LogRegion, LogSide, LogStep, LogTrigger, LogWhen, LogWhich
+from bot.messages import Reply
 from handlers.base import CONVERSATION_TTL
 from rules.texts import texts
 from rules.vocabulary import load_vocabulary, region_label
@@ -14,7 +15,7 @@ def label_of(region: str) -> str:
     return region_label(region).lower()
 
 
-CANCEL = Choice("log:cancel", "Cancel")
+CANCEL = Log("cancel").button("Cancel")
 DURATIONS = (
     (5, "A few seconds"),
     (30, "About 30 seconds"),
@@ -30,51 +31,51 @@ def question(step: str, fields: dict[str, Any], note: str = "", first: bool = Fa
     vocab = load_vocabulary()
     lead = f"{note}\n" if note else ""
     tail = f" {WAIT_NOTE}" if first else ""
-    if step == "when":
+    if step == LogStep.WHEN:
         return Reply(
             f'{lead}{fields["when_doubt"]} When was it? Type a day or time (e.g. "yesterday 9pm", '
             f'"20 Nov"), or press one.{tail}',
-            (Choice("log:when:now", "Just now"), Choice("log:when:today", "Earlier today"), CANCEL),
+            (LogWhen("now").button("Just now"), LogWhen("today").button("Earlier today"), CANCEL),
         )
-    if step == "which":
+    if step == LogStep.WHICH:
         places = fields.get("places") or []
         opts = tuple(
-            Choice(f"log:which:{i}", f"{side + ' ' if side else ''}{label_of(region)}")
+            LogWhich(i).button(f"{side + ' ' if side else ''}{label_of(region)}")
             for i, (region, side) in enumerate(places)
         )
-        return Reply(f"{lead}Which place was it?{tail}", opts + (Choice("log:which:all", "All of them"), CANCEL))
-    if step == "region":
-        opts = tuple(Choice(f"log:region:{r.id}", r.label) for r in vocab.regions.values())
+        return Reply(f"{lead}Which place was it?{tail}", opts + (LogWhich("all").button("All of them"), CANCEL))
+    if step == LogStep.REGION:
+        opts = tuple(LogRegion(r.id).button(r.label) for r in vocab.regions.values())
         return Reply(
             f'{lead}Where was the twitch? Press one, or type it (e.g. "left calf").{tail}',
-            opts + (Choice("log:region:other", "Somewhere else"), CANCEL),
+            opts + (LogRegion("other").button("Somewhere else"), CANCEL),
         )
-    if step == "place":
+    if step == LogStep.PLACE:
         return Reply(f"{lead}Where was it? Type it in a few words; I'll keep your words.{tail}", (CANCEL,))
-    if step == "side":
-        opts = tuple(Choice(f"log:side:{v}", label) for v, label in SIDES)
+    if step == LogStep.SIDE:
+        opts = tuple(LogSide(v).button(label) for v, label in SIDES)
         return Reply(f"{lead}Which side?{tail}", opts + (CANCEL,))
-    if step == "duration":
-        opts = tuple(Choice(f"log:duration:{s}", label) for s, label in DURATIONS)
+    if step == LogStep.DURATION:
+        opts = tuple(LogDuration(s).button(label) for s, label in DURATIONS)
         return Reply(
             f"{lead}How long did one twitch last? Press one, or type it "
             f'(e.g. "5" for 5 seconds, "90s", "2 min").{tail}',
-            opts + (Choice("log:duration:unknown", "Not sure"), CANCEL),
+            opts + (LogDuration("unknown").button("Not sure"), CANCEL),
         )
-    if step == "triggers":
+    if step == LogStep.TRIGGERS:
         picked = set(fields.get("picked") or ())
         opts = tuple(
-            Choice(f"log:trig:{t.id}", ("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()
+            LogTrigger(t.id).button(("✓ " if t.id in picked else "") + t.label) for t in vocab.triggers.values()
         )
-        done = Choice("log:trig:done", "Done") if picked else Choice("log:trig:none", "None of these")
+        done = LogTrigger("done").button("Done") if picked else LogTrigger("none").button("None of these")
         return Reply(
             f"{lead}{texts('log')['triggers_question']}{tail}",
             opts + (done, CANCEL),
         )
-    opts = tuple(Choice(f"log:int:{i}", str(i)) for i in range(1, 6))
+    opts = tuple(LogIntensity(i).button(str(i)) for i in range(1, 6))
     return Reply(
         f"{lead}How strong was it, from 1 (barely noticeable) to 5 (very strong)? This one is optional.{tail}",
-        opts + (Choice("log:int:skip", "Skip"),),
+        opts + (LogIntensity("skip").button("Skip"),),
     )
 
 

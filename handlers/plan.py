@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.choice_ids import Absent, AbsentAnswer, ChoiceId, Plan, Triage
 from bot.insights.days import NONE, OFF, JournalDays, journal_days
 from bot.insights.words import day_words, plural
 from bot.messages import Choice, Reply
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.scheduler import DueReminder
 
-TRIAGE = Choice("triage:start", "Start /triage")
+TRIAGE = Triage("start").button("Start /triage")
 ABSENT_FLOW = "absent"  # a typed answer to the pending weekly question
 
 
@@ -174,28 +175,28 @@ def ask_absent(index: int, day: date, lead: str = "") -> Reply:
     return Reply(
         (lead + "\n" if lead else "") + f"{index + 1} of 3. {q.text}",
         (
-            Choice(f"absent:a:{q.id}:no:{stamp}", "No"),
-            Choice(f"absent:a:{q.id}:yes:{stamp}", "Yes"),
-            Choice(f"absent:a:{q.id}:unsure:{stamp}", "Not sure"),
+            AbsentAnswer(q.id, "no", stamp).button("No"),
+            AbsentAnswer(q.id, "yes", stamp).button("Yes"),
+            AbsentAnswer(q.id, "unsure", stamp).button("Not sure"),
         ),
     )
 
 
 async def on_absent(ctx: Context, payload: str) -> list[Reply]:
-    parts = payload.split(":")
+    cid = ChoiceId.read(f"absent:{payload}")
     rules = load_reminder_rules()
-    if parts[0] in ("on", "off"):
-        await ctx.store.update_settings(ctx.user, absent_questions="on" if parts[0] == "on" else None)
-        if parts[0] == "on":
+    if cid in (Absent("on"), Absent("off")):
+        await ctx.store.update_settings(ctx.user, absent_questions="on" if cid == Absent("on") else None)
+        if cid == Absent("on"):
             return [Reply("Done: each weekly check-in will end with the three quick questions. /plan turns them off.")]
         return [Reply("Done: no weekly questions. /plan turns them back on.")]
-    if parts[0] == "now":
+    if cid == Absent("now"):
         today = ctx.local_now().date()
         await ctx.set_flow(ABSENT_FLOW, rules.absent[0].id, {"stamp": today.strftime("%Y%m%d")})
         return [ask_absent(0, today, rules.absent_texts["intro"])]
-    if len(parts) != 4 or parts[0] != "a" or parts[2] not in ("no", "yes", "unsure"):
+    if not isinstance(cid, AbsentAnswer):
         return expired("/plan")
-    qid, answer, stamp = parts[1], parts[2], parts[3]
+    qid, answer, stamp = cid.question, cid.answer, cid.stamp
     index = next((i for i, q in enumerate(rules.absent) if q.id == qid), None)
     try:
         asked = datetime.strptime(stamp, "%Y%m%d").date()
@@ -251,7 +252,7 @@ async def plan(ctx: Context) -> list[Reply]:
         when = f" The next check-in: {nxt.astimezone(ctx.tz):%a} {nxt.astimezone(ctx.tz):%-d %b %H:%M}." if nxt else ""
         absent_on = ctx.user.settings.get("absent_questions") == "on"
         toggle = (
-            Choice("absent:off", "No weekly questions") if absent_on else Choice("absent:on", "Add weekly questions")
+            Absent("off").button("No weekly questions") if absent_on else Absent("on").button("Add weekly questions")
         )
         return [
             Reply(
@@ -259,7 +260,7 @@ async def plan(ctx: Context) -> list[Reply]:
                 "Each week, from day 7, I compare your last full week with the one before."
                 + when
                 + (' Each check-in ends with the three "what stayed absent" questions.' if absent_on else ""),
-                (Choice("plan:stop", "Stop the plan"), Choice("plan:ok", "Keep going"), toggle),
+                (Plan("stop").button("Stop the plan"), Plan("ok").button("Keep going"), toggle),
             )
         ]
     intro = Reply(load_reminder_rules().plan["intro"])
@@ -303,7 +304,7 @@ async def begin_plan(ctx: Context, settings: ReminderSettings) -> list[Reply]:
         replies.append(
             Reply(
                 load_reminder_rules().absent_texts["offer"],
-                (Choice("absent:on", "Yes, add them"), Choice("absent:off", "No thanks")),
+                (Absent("on").button("Yes, add them"), Absent("off").button("No thanks")),
             )
         )
     return replies
@@ -324,12 +325,14 @@ async def stop_plan(ctx: Context) -> list[Reply]:
     return [
         Reply(
             "Your self-care plan is stopped; no more weekly check-ins. Keep the daily reminders?",
-            (Choice("plan:keep", "Keep them"), Choice("plan:off", "Switch them off")),
+            (Plan("keep").button("Keep them"), Plan("off").button("Switch them off")),
         )
     ]
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
+    cid = ChoiceId.read(f"plan:{payload}")
+    payload = cid.action if isinstance(cid, Plan) else ""
     if payload == "start":  # offered by other flows, e.g. a self-care triage result
         ctx.args = ""
         return await plan(ctx)

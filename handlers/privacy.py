@@ -6,7 +6,8 @@ import csv
 import io
 import json
 
-from bot.messages import Attachment, Choice, Reply
+from bot.choice_ids import Forget
+from bot.messages import Attachment, Reply
 from bot.store import Store, User
 from handlers.base import Command, Context, expired
 
@@ -112,7 +113,7 @@ async def forget(ctx: Context) -> list[Reply]:
             "This erases your whole journal, your settings, reminders and triage results, for good. "
             "It can't be undone, and it can't reach files I already gave you (exports, charts, reports). "
             "/export first if you want a copy. Erase everything?",
-            (Choice("forget:yes", "Yes, erase everything"), Choice("forget:no", "No, keep it")),
+            (Forget("yes").button("Yes, erase everything"), Forget("no").button("No, keep it")),
         )
     ]
 
@@ -142,7 +143,7 @@ async def forget_text(ctx: Context) -> list[Reply] | None:
     return [
         Reply(
             "Please answer yes or no: erase everything?",
-            (Choice("forget:yes", "Yes, erase everything"), Choice("forget:no", "No, keep it")),
+            (Forget("yes").button("Yes, erase everything"), Forget("no").button("No, keep it")),
         )
     ]
 

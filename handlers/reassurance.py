@@ -27,8 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.choice_ids import Guard, Triage
 from bot.insights.days import OFF, set_mark
-from bot.messages import Choice, Reply
+from bot.messages import Reply
 from bot.store import Entry, from_ts, to_ts
 from handlers.base import Command, Context
 from handlers.format import local_stamp
@@ -207,12 +208,12 @@ async def guard(
 
 def _reply(text: str, short: bool = False) -> Reply:
     options = [
-        Choice("triage:start", "Something is new: /triage"),
-        Choice("rguard:worry", "Try worry time"),
-        Choice("rguard:dayoff", "Day off logging tomorrow"),
+        Triage("start").button("Something is new: /triage"),
+        Guard("worry").button("Try worry time"),
+        Guard("dayoff").button("Day off logging tomorrow"),
     ]
     if not short:
-        options.append(Choice("rguard:off", "Always answer in full"))
+        options.append(Guard("off").button("Always answer in full"))
     return Reply(" ".join(text.split()) if short else text, tuple(options))
 
 
@@ -312,7 +313,7 @@ async def guard_command(ctx: Context) -> list[Reply]:
             "again within a few days, the same /triage answers, many logs of the same twitch in one evening), "
             "I answer briefly: what hasn't changed, what would change the advice, and one thing to try instead. "
             "It never hides anything new. Send /guard off or /guard on.",
-            (Choice("rguard:off", "Turn it off"),) if state == "on" else (Choice("rguard:on", "Turn it on"),),
+            (Guard("off").button("Turn it off"),) if state == "on" else (Guard("on").button("Turn it on"),),
         )
     ]
 

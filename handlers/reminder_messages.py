@@ -11,6 +11,21 @@ import math
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.choice_ids import (
+    ChoiceId,
+    Log,
+    Reminder,
+    ReminderCheckin,
+    ReminderCups,
+    ReminderDay,
+    ReminderGlass,
+    ReminderNone,
+    ReminderSleep,
+    ReminderSnooze,
+    ReminderStop,
+    ReminderStress,
+    Triage,
+)
 from bot.insights.days import NONE, OFF, clear_mark, mark_of, set_mark, twitches_on
 from bot.insights.words import plural
 from bot.messages import Choice, Reply
@@ -50,7 +65,7 @@ def _day_id(d: date) -> str:
 
 
 def _common(d: DueReminder) -> tuple[Choice, ...]:
-    return (Choice(f"rem:snz:{d.reminder_id}", "Snooze 1 h"), Choice(f"rem:stop:{d.kind}", "Stop these"))
+    return (ReminderSnooze(d.reminder_id).button("Snooze 1 h"), ReminderStop(d.kind).button("Stop these"))
 
 
 async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
@@ -59,7 +74,7 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
         return [
             Reply(
                 texts("reminders")["triage_checkin"],
-                (Choice("triage:start", "Answer again"), Choice(f"rem:snz:{d.reminder_id}", "Snooze 1 h")),
+                (Triage("start").button("Answer again"), ReminderSnooze(d.reminder_id).button("Snooze 1 h")),
             )
         ]
     rules = load_reminder_rules()
@@ -73,7 +88,7 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
 
         return await weekly_checkin(engine, d)
     if d.kind == "hydration":
-        return [Reply(kind.text, (Choice(f"rem:glass:{_day_id(today)}", "Drank a glass"), *_common(d)))]
+        return [Reply(kind.text, (ReminderGlass(_day_id(today)).button("Drank a glass"), *_common(d)))]
     if d.kind == "caffeine":
         text = kind.text
         if d.plan_status == "active" and d.plan_started is not None and d.caffeine_start is not None:
@@ -82,16 +97,16 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
                 target=target, s="" if target == 1 else "s", start=d.caffeine_start
             )
         day = _day_id(today - timedelta(days=1))
-        return [Reply(text, (*(Choice(f"rem:cups:{day}:{n}", label) for n, label in CUPS), *_common(d)))]
+        return [Reply(text, (*(ReminderCups(day, n).button(label) for n, label in CUPS), *_common(d)))]
     if d.kind == "sleep":
         day = _day_id(today)
-        return [Reply(kind.text, (*(Choice(f"rem:sleep:{day}:{n}", label) for n, label in SLEEP), *_common(d)))]
+        return [Reply(kind.text, (*(ReminderSleep(day, n).button(label) for n, label in SLEEP), *_common(d)))]
     if d.kind == "stress":
         tips = kind.extra["suggestions"]
         text = kind.text.format(suggestion=tips[today.toordinal() % len(tips)])
         text += "\nHow stressed do you feel today, from 1 (calm) to 5 (very)?"
         day = _day_id(today)
-        return [Reply(text, (*(Choice(f"rem:stress:{day}:{n}", label) for n, label in STRESS), *_common(d)))]
+        return [Reply(text, (*(ReminderStress(day, n).button(label) for n, label in STRESS), *_common(d)))]
     if d.kind == "journal":
         day = _day_id(today)
         user = await engine.store.get_user(d.user_id)
@@ -101,9 +116,9 @@ async def compose(engine: Engine, d: DueReminder) -> list[Reply]:
             Reply(
                 kind.text,
                 (
-                    Choice(f"rem:none:{day}", "None today"),
-                    Choice("log:start", "Log one"),
-                    Choice("rem:note", "Add a note"),
+                    ReminderNone(day).button("None today"),
+                    Log("start").button("Log one"),
+                    Reminder("note").button("Add a note"),
                     *_common(d),
                 ),
             )
@@ -134,18 +149,20 @@ async def save_checkin(store: Store, user: User, day: date, kind: str, value: in
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    action, _, rest = payload.partition(":")
-    if action == "snz":
-        return await _snooze(ctx, rest)
-    if action == "stop":
-        return await _stop(ctx, rest)
-    if action == "note":
+    cid = ChoiceId.read(f"rem:{payload}")
+    if isinstance(cid, ReminderSnooze):
+        return await _snooze(ctx, str(cid.reminder_id))
+    if isinstance(cid, ReminderStop):
+        return await _stop(ctx, cid.kind)
+    if cid == Reminder("note"):
         from handlers.journal import note
 
         ctx.args = ""
         return await note(ctx)
-    raw_day, _, raw_value = rest.partition(":")
-    day = _parse_day(ctx, raw_day)
+    if not isinstance(cid, ReminderDay):
+        return expired("/reminders")
+    action = cid.action
+    day = _parse_day(ctx, cid.day)
     if day is None:
         return expired("/reminders")
     when = "today" if day == ctx.local_now().date() else day.strftime("%a %-d %b")
@@ -156,9 +173,9 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         return [Reply(texts("reminders")["glass_counted"].format(n=n, es=es, when=when, litres=litres))]
     if action == "none":
         return await _none_today(ctx, day, when)
-    if not raw_value.isdigit():
+    if not isinstance(cid, ReminderCheckin):
         return expired("/reminders")
-    value = int(raw_value)
+    value = cid.value
     if action == "cups" and 0 <= value <= 6:
         await save_checkin(ctx.store, ctx.user, day, "cups", value, ctx.now)
         text = f"Noted: {value if value < 6 else '6 or more'} cup{'s' if value != 1 else ''} on {when}."

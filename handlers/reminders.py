@@ -10,6 +10,17 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from bot.choice_ids import (
+    ChoiceId,
+    ReminderBed,
+    ReminderClock,
+    ReminderPause,
+    ReminderQuiet,
+    ReminderSet,
+    ReminderTimes,
+    ReminderToggle,
+    ReminderWake,
+)
 from bot.messages import Choice, Reply
 from bot.reminders import (
     ReminderSettings,
@@ -49,13 +60,13 @@ def _local(ts: int, ctx: Context) -> datetime:
 # ---- asking wake-up time and bedtime (shared with /plan) -------------------------------------
 def ask_wake(lead: str = "") -> Reply:
     rules = load_reminder_rules()
-    opts = tuple(Choice(f"rset:wake:{m}", clock_words(m)) for m in rules.wake_buttons)
+    opts = tuple(ReminderWake(m).button(clock_words(m)) for m in rules.wake_buttons)
     return Reply(f"{lead}What time do you usually wake up? Press one or type it (e.g. 6:45).", opts)
 
 
 def ask_bed(lead: str = "") -> Reply:
     rules = load_reminder_rules()
-    opts = tuple(Choice(f"rset:bed:{m}", clock_words(m)) for m in rules.bedtime_buttons)
+    opts = tuple(ReminderBed(m).button(clock_words(m)) for m in rules.bedtime_buttons)
     return Reply(f"{lead}And what time do you usually go to bed? Press one or type it (e.g. 23:15).", opts)
 
 
@@ -121,15 +132,15 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
             if kind == "checkin" and on and (first := await first_checkin(ctx.store, ctx.user)) is not None:
                 times += f" (next {first.astimezone(ctx.tz):%a} {first.astimezone(ctx.tz).day} {first:%b})"
         lines.append(f"- {_label(kind)}: {times}{'' if on else ' (off)'}")
-        opts.append(Choice(f"rset:tog:{kind}", f"{'Turn off' if on else 'Turn on'} {_label(kind).lower()}"))
+        opts.append(ReminderToggle(kind).button(f"{'Turn off' if on else 'Turn on'} {_label(kind).lower()}"))
         if kind != "checkin":
-            opts.append(Choice(f"rset:time:{kind}", f"Times: {_label(kind).lower()}"))
+            opts.append(ReminderTimes(kind).button(f"Times: {_label(kind).lower()}"))
     for kind, due in await pending_followups(ctx.store, ctx.user.id):
         at = _local(due, ctx)
         lines.append(f"- {FOLLOWUP_LABELS.get(kind, kind.capitalize())}: once, {at:%a} {at.day} {at:%b %H:%M}")
     if not by_kind:
         lines.append("You have no reminders yet. /plan starts the 4-week self-care plan with all of them.")
-        opts.append(Choice("rset:setup", "Switch on daily reminders"))
+        opts.append(ReminderSet("setup").button("Switch on daily reminders"))
     if settings.quiet_start is not None:
         lines.append(f"Quiet hours: {clock_words(settings.quiet_start)}-{clock_words(settings.quiet_end)}")
         muted = muted_by_quiet(rems, settings)
@@ -138,12 +149,12 @@ async def overview(ctx: Context, lead: str = "") -> Reply:
             lines.append(
                 f"Warning: quiet hours would mute {len(muted)} of your reminders ({which}); I won't send those."
             )
-            opts.insert(0, Choice("rset:qfix", f"Move them before {clock_words(settings.quiet_start)}"))
+            opts.insert(0, ReminderSet("qfix").button(f"Move them before {clock_words(settings.quiet_start)}"))
     if settings.paused_until and settings.paused_until > to_ts(ctx.now):
         until = _local(settings.paused_until, ctx)
         lines.append(f"Paused until {until.strftime('%a %-d %b %H:%M')}. /resume starts them again.")
     lines.append(f"Times are in {zone_label(ctx.user.timezone)}. /wake 7:00 and /bedtime 23:00 move the defaults.")
-    opts.append(Choice("rset:quiet", "Quiet hours"))
+    opts.append(ReminderSet("quiet").button("Quiet hours"))
     return Reply("\n".join(lines), tuple(opts))
 
 
@@ -168,7 +179,7 @@ def _time_prompt(kind: str, note: str = "") -> Reply:
     ask = f"What time{'s' if many else ''} for {_label(kind).lower()}? Type {'up to 6 times' if many else 'a time'}"
     return Reply(
         f"{note}{ask}, e.g. {example}." + (f" (Now {n} a day by default.)" if many else ""),
-        (Choice("rset:cancel", "Cancel"),),
+        (ReminderSet("cancel").button("Cancel"),),
     )
 
 
@@ -206,10 +217,10 @@ def _quiet_prompt(note: str = "") -> Reply:
     return Reply(
         f'{note}No reminders during quiet hours. Press one, or type a range like "22:00-7:00".',
         (
-            Choice("rset:q:1320-420", "22:00-7:00"),
-            Choice("rset:q:1380-480", "23:00-8:00"),
-            Choice("rset:q:off", "No quiet hours"),
-            Choice("rset:cancel", "Cancel"),
+            ReminderQuiet("1320-420").button("22:00-7:00"),
+            ReminderQuiet("1380-480").button("23:00-8:00"),
+            ReminderQuiet("off").button("No quiet hours"),
+            ReminderSet("cancel").button("Cancel"),
         ),
     )
 
@@ -307,7 +318,11 @@ async def pause(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 "Pause reminders for how long?",
-                (Choice("rset:pause:1", "1 day"), Choice("rset:pause:3", "3 days"), Choice("rset:pause:7", "1 week")),
+                (
+                    ReminderPause(1).button("1 day"),
+                    ReminderPause(3).button("3 days"),
+                    ReminderPause(7).button("1 week"),
+                ),
             )
         ]
     delta = parse_pause(ctx.args)
@@ -342,37 +357,37 @@ async def resume(ctx: Context) -> list[Reply]:
 
 # ---- buttons --------------------------------------------------------------------------------------
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    action, _, value = payload.partition(":")
+    cid = ChoiceId.read(f"rset:{payload}")
     kinds = load_reminder_rules().kinds
-    if action in ("wake", "bed"):
-        if not ctx.in_flow(SETUP, action) or not value.isdigit() or not 0 <= int(value) < 1440:
+    if isinstance(cid, ReminderClock):
+        if not ctx.in_flow(SETUP, cid.part) or not 0 <= cid.minute < 1440:
             return expired("/reminders")
-        return await _setup_answer(ctx, action, int(value))
-    if action == "setup":
+        return await _setup_answer(ctx, cid.part, cid.minute)
+    if cid == ReminderSet("setup"):
         settings = await get_settings(ctx.store, ctx.user.id)
         if settings.has_times:
             await switch_on(ctx, settings, DAILY_KINDS)
             return [await overview(ctx, "Your daily reminders are on:")]
         return await ask_times(ctx, "reminders")
-    if action == "tog" and value in kinds:
-        return await _toggle(ctx, value)
-    if action == "time" and value in kinds:
-        await ctx.set_flow(TIMES, "ask", {"kind": value})
-        return [_time_prompt(value)]
-    if action == "quiet":
+    if isinstance(cid, ReminderToggle) and cid.kind in kinds:
+        return await _toggle(ctx, cid.kind)
+    if isinstance(cid, ReminderTimes) and cid.kind in kinds:
+        await ctx.set_flow(TIMES, "ask", {"kind": cid.kind})
+        return [_time_prompt(cid.kind)]
+    if cid == ReminderSet("quiet"):
         await ctx.set_flow(QUIET, "ask")
         return [_quiet_prompt()]
-    if action == "q" and ctx.in_flow(QUIET):
-        if value == "off":
+    if isinstance(cid, ReminderQuiet) and ctx.in_flow(QUIET):
+        if cid.value == "off":
             return await _set_quiet(ctx, None, None)
-        start, _, end = value.partition("-")
+        start, _, end = cid.value.partition("-")
         if start.isdigit() and end.isdigit():
             return await _set_quiet(ctx, int(start) % 1440, int(end) % 1440)
-    if action == "qfix":
+    if cid == ReminderSet("qfix"):
         return await _fix_quiet(ctx)
-    if action == "pause" and value in ("1", "3", "7"):
-        return await _pause_for(ctx, timedelta(days=int(value)))
-    if action == "cancel" and ctx.conversation is not None and ctx.conversation.flow in (TIMES, QUIET, SETUP):
+    if isinstance(cid, ReminderPause) and cid.days in (1, 3, 7):
+        return await _pause_for(ctx, timedelta(days=cid.days))
+    if cid == ReminderSet("cancel") and ctx.conversation is not None and ctx.conversation.flow in (TIMES, QUIET, SETUP):
         await ctx.end_flow()
         return [Reply("Nothing changed. /reminders shows your reminders.")]
     return expired("/reminders")

@@ -13,6 +13,7 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
+from bot.choice_ids import Safety
 from bot.messages import Choice, Reply
 from bot.safety_replies import compose, crisis_lines
 from bot.store import Store, StoreError, User, from_ts, to_ts
@@ -55,7 +56,7 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
         await _record(ctx, finding.category, finding.rule)
         await ctx.set_flow(FLOW, "check", {"kind": finding.kind, "text": text[:2000], "stash": _stash(conv)})
         yes = rules.replies["check_emergency_yes" if finding.kind == "emergency" else "check_yes"]
-        choices = (Choice("safety:yes", yes), Choice("safety:no", rules.replies["check_no"]))
+        choices = (Safety("yes").button(yes), Safety("no").button(rules.replies["check_no"]))
         return ScreenOutcome([*replies[:-1], _with_choices(replies[-1], choices)], route=False)
 
     if finding.interrupts:
@@ -101,7 +102,7 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
     choices: list[Choice] = []
     if finding.category == "red_flag":
         replies.append(Reply(rules.replies["red_flag_triage"]))
-        choices.append(Choice("safety:triage", rules.after["button_triage"]))
+        choices.append(Safety("triage").button(rules.after["button_triage"]))
     if is_command:
         # /note and /log with a red flag still save what was written, after the advice.
         before = await ctx.store.last_added_entry(ctx.user.id)
@@ -114,7 +115,7 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
         await _remember_prefill(ctx, finding.triage)
         return ScreenOutcome(replies, route=True, after=after_route)
     if conv is None or conv.flow == FLOW:
-        choices.append(Choice("safety:note", rules.after["button_note"]))
+        choices.append(Safety("note").button(rules.after["button_note"]))
         await ctx.set_flow(FLOW, "flagged", {"text": text[:1000], "event": event_id, "prefill": finding.triage})
     else:
         await _remember_prefill(ctx, finding.triage)
@@ -238,7 +239,7 @@ async def after_text(ctx: Context) -> list[Reply] | None:
 def _after_buttons(kind: str) -> tuple[Choice, ...]:
     after = load_safety_screen().after
     first = after["button_contacted"] if kind == "pregnancy" else after["button_called"]
-    return (Choice("safety:called", first), Choice("safety:false", after["button_false_alarm"]))
+    return (Safety("called").button(first), Safety("false").button(after["button_false_alarm"]))
 
 
 async def _called(ctx: Context) -> list[Reply]:
@@ -249,7 +250,7 @@ async def _called(ctx: Context) -> list[Reply]:
     if keep:
         await ctx.set_flow(FLOW, "kept", {"keep": keep, "stash": conv.data.get("stash") if conv else None})
         label = rules.after["button_log"] if not keep.lower().startswith("/note") else "Save my note"
-        choices = (Choice("safety:keep", label),)
+        choices = (Safety("keep").button(label),)
     else:
         await _restore(ctx)
     return [Reply(rules.after["called"], choices)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import ChoiceId, Timezone, TimezoneKeep, TimezoneSet
+from bot.messages import Reply
 from bot.timezones import is_valid, resolve_timezone, zone_label
 from handlers.base import Command, Context, expired
 from rules.intent import classify
@@ -24,7 +25,7 @@ def _ask_zone(ctx: Context, lead: str) -> Reply:
     return Reply(
         f"{lead}Which time zone are you in? I'm using {zone_label(current)}, where it is {_local_time(ctx)}.\n"
         f"Press Keep, or type {TZ_EXAMPLES}.",
-        (Choice(f"tz:keep:{current}"[:60], f"Keep {zone_label(current)}"), Choice("tz:cancel", "Cancel")),
+        (TimezoneKeep(current).button(f"Keep {zone_label(current)}"), Timezone("cancel").button("Cancel")),
     )
 
 
@@ -58,13 +59,13 @@ async def _set_from_text(ctx: Context, text: str) -> list[Reply]:
             return [
                 Reply(
                     lead,
-                    tuple(Choice(f"tz:set:{z}", zone_label(z)) for z in answer.suggestions)
-                    + (Choice("tz:cancel", "Cancel"),),
+                    tuple(TimezoneSet(z).button(zone_label(z)) for z in answer.suggestions)
+                    + (Timezone("cancel").button("Cancel"),),
                 )
             ]
         await ctx.set_flow("timezone", "ask")
         why = f"{answer.problem}. " if answer.problem else f'I don\'t know the time zone "{shown}". '
-        return [Reply(f"{why}Try {TZ_EXAMPLES}.", (Choice("tz:cancel", "Cancel"),))]
+        return [Reply(f"{why}Try {TZ_EXAMPLES}.", (Timezone("cancel").button("Cancel"),))]
     return await _apply(ctx, answer.zone)
 
 
@@ -93,12 +94,13 @@ async def on_text(ctx: Context) -> list[Reply] | None:
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    action, _, zone = payload.partition(":")
-    if action == "cancel":
+    cid = ChoiceId.read(f"tz:{payload}")
+    zone = cid.zone if isinstance(cid, TimezoneKeep | TimezoneSet) else ""
+    if cid == Timezone("cancel"):
         await ctx.end_flow()
         return [Reply(f"Keeping {zone_label(ctx.user.timezone)}. /timezone changes it any time.")]
-    if action in ("keep", "set") and zone and is_valid(zone):
-        if not ctx.in_flow("timezone") and action == "keep":
+    if zone and is_valid(zone):
+        if not ctx.in_flow("timezone") and isinstance(cid, TimezoneKeep):
             return expired("/timezone")
         return await _apply(ctx, zone)
     return expired("/timezone")

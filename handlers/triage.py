@@ -7,7 +7,17 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import (
+    ChoiceId,
+    Triage,
+    TriageAnswer,
+    TriageEvidence,
+    TriageExplain,
+    TriageLog,
+    TriageReask,
+    TriageSources,
+)
+from bot.messages import Reply
 from handlers.base import Command, Context, expired
 from handlers.format import twitch_summary
 from handlers.triage_evidence import Item, journal_evidence, on_entry_saved
@@ -17,7 +27,7 @@ from rules.triage import Question, evaluate, load_triage_rules
 from rules.triage_typed import normalise, read_answer, wants_explanation, yes_no
 
 FLOW = "triage"
-NOT_NOW = Choice("triage:cancel", "Not now")
+NOT_NOW = Triage("cancel").button("Not now")
 EXPLAIN = "What does this mean?"
 EVIDENCE_FOR = ("duration", "spread")  # the journal is shown before the first of these is asked
 STOP_AT = "immediate"  # from this level up no answer can change what to do: the result comes at once
@@ -37,8 +47,8 @@ def _next_question(answers: dict[str, str]) -> Question | None:
 
 
 def _ask(q: Question, lead: str = "") -> Reply:
-    opts = tuple(Choice(f"triage:a:{q.id}:{a}", label) for a, label in q.options)
-    return Reply((lead + "\n\n" if lead else "") + q.text, opts + (Choice(f"triage:x:{q.id}", EXPLAIN), NOT_NOW))
+    opts = tuple(TriageAnswer(q.id, a).button(label) for a, label in q.options)
+    return Reply((lead + "\n\n" if lead else "") + q.text, opts + (TriageExplain(q.id).button(EXPLAIN), NOT_NOW))
 
 
 def _ask_item(data: dict[str, Any], lead: str = "") -> Reply:
@@ -49,9 +59,9 @@ def _ask_item(data: dict[str, Any], lead: str = "") -> Reply:
     return Reply(
         (lead + "\n\n" if lead else "") + text,
         (
-            Choice(f"triage:ev:{i}:yes", "Yes, that's right"),
-            Choice(f"triage:ev:{i}:no", "No"),
-            Choice(f"triage:ev:{i}:unsure", "Not sure"),
+            TriageEvidence(i, "yes").button("Yes, that's right"),
+            TriageEvidence(i, "no").button("No"),
+            TriageEvidence(i, "unsure").button("Not sure"),
             NOT_NOW,
         ),
     )
@@ -61,7 +71,7 @@ def _ask_conflict(cid: str, lead: str = "") -> Reply:
     c = next(c for c in load_triage_rules().consistency if c.id == cid)
     return Reply(
         (lead + "\n\n" if lead else "") + c.text,
-        tuple(Choice(f"triage:re:{qid}", label) for qid, label in c.reask) + (NOT_NOW,),
+        tuple(TriageReask(qid).button(label) for qid, label in c.reask) + (NOT_NOW,),
     )
 
 
@@ -143,11 +153,11 @@ async def _unfinished_log(ctx: Context) -> list[Reply]:
     await ctx.set_flow(FLOW, "log", {"log_step": conv.step, "log_data": conv.data})
     if fields.get("region"):
         text = f"You were in the middle of logging a twitch ({_log_summary(fields)}). Save it before the questions?"
-        opts = (Choice("triage:log:save", "Save it, then start"), Choice("triage:log:drop", "Discard it, then start"))
+        opts = (TriageLog("save").button("Save it, then start"), TriageLog("drop").button("Discard it, then start"))
     else:
         text = "You were in the middle of logging a twitch, but it has no body area yet, so it can't be saved."
-        opts = (Choice("triage:log:drop", "Discard it, then start"),)
-    return [Reply(text, opts + (Choice("triage:log:back", "Back to my log"),))]
+        opts = (TriageLog("drop").button("Discard it, then start"),)
+    return [Reply(text, opts + (TriageLog("back").button("Back to my log"),))]
 
 
 def _log_summary(fields: dict[str, Any]) -> str:
@@ -187,18 +197,19 @@ async def _log_decision(ctx: Context, what: str) -> list[Reply]:
 
 # ---- answers --------------------------------------------------------------------------------------
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
-    parts = payload.split(":")
-    if parts[0] == "start":
+    cid = ChoiceId.read(f"triage:{payload}")
+    action = cid.action if isinstance(cid, Triage) else None
+    if action == "start":
         if ctx.in_flow("log"):
             return await _unfinished_log(ctx)
         return await _begin(ctx)
-    if parts[0] == "remind":
+    if action == "remind":
         return await _remind_in_a_week(ctx)
-    if parts[0] == "done":
+    if action == "done":
         return [Reply("Okay. Keep logging when it twitches; /triage is here whenever you want to answer again.")]
-    if parts[0] == "sources":
-        return await sources_replies(ctx, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None)
-    if parts[0] == "report":
+    if isinstance(cid, TriageSources) or payload == "sources":
+        return await sources_replies(ctx, cid.result_id if isinstance(cid, TriageSources) else None)
+    if action == "report":
         from handlers.summary import report
 
         ctx.args = ""
@@ -208,23 +219,24 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
         return expired("/triage")
     data = dict(conv.data)
     data["answers"] = dict(data.get("answers", {}))
-    if parts[0] == "cancel":
+    if action == "cancel":
         if conv.step == "log":
             return await _log_decision(ctx, "back")
         await ctx.end_flow()
         return [Reply("Stopped here; nothing was saved. /triage starts again whenever you like.")]
-    if parts[0] == "log" and conv.step == "log" and len(parts) == 2:
-        return await _log_decision(ctx, parts[1])
-    if parts[0] == "ev" and len(parts) == 3 and conv.step == f"ev:{parts[1]}" and parts[2] in SAID:
-        return await _evidence_answer(ctx, data, parts[2])
-    if parts[0] == "re" and len(parts) == 2 and conv.step.startswith("conflict:"):
-        return await _reask(ctx, data, parts[1])
-    if len(parts) >= 2 and conv.step == f"q:{parts[1]}" and load_triage_rules().has_question(parts[1]):
-        q = load_triage_rules().question(parts[1])
-        if parts[0] == "x":
+    if isinstance(cid, TriageLog) and conv.step == "log":
+        return await _log_decision(ctx, cid.decision)
+    if isinstance(cid, TriageEvidence) and conv.step == f"ev:{cid.index}":
+        return await _evidence_answer(ctx, data, cid.said)
+    if isinstance(cid, TriageReask) and conv.step.startswith("conflict:"):
+        return await _reask(ctx, data, cid.question)
+    qid = cid.question if isinstance(cid, TriageAnswer | TriageExplain) else None
+    if qid is not None and conv.step == f"q:{qid}" and load_triage_rules().has_question(qid):
+        q = load_triage_rules().question(qid)
+        if isinstance(cid, TriageExplain):
             return [_ask(q, q.explain)]
-        if parts[0] == "a" and len(parts) == 3 and parts[2] in dict(q.options):
-            return await _answer(ctx, data, q, parts[2])
+        if isinstance(cid, TriageAnswer) and cid.answer in dict(q.options):
+            return await _answer(ctx, data, q, cid.answer)
     return expired("/triage")
 
 
@@ -309,9 +321,9 @@ async def _unfinished_log_again(ctx: Context) -> list[Reply]:
     conv = ctx.conversation
     assert conv is not None
     fields = conv.data.get("log_data", {}).get("fields", {})
-    opts = (Choice("triage:log:drop", "Discard it, then start"), Choice("triage:log:back", "Back to my log"))
+    opts = (TriageLog("drop").button("Discard it, then start"), TriageLog("back").button("Back to my log"))
     if fields.get("region"):
-        opts = (Choice("triage:log:save", "Save it, then start"), *opts)
+        opts = (TriageLog("save").button("Save it, then start"), *opts)
     return [Reply('Please press a button, or answer "yes" to save the unfinished log or "no" to discard it.', opts)]
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Triage
+from bot.messages import Reply
 from bot.store import Entry, Store, from_ts, to_ts
 from handlers.base import Context
 from handlers.format import said_ongoing_s
@@ -222,6 +223,6 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
         Reply(
             "Looking at your journal: " + "; ".join(lines) + ". That's worth a closer look, calmly: "
             "/triage asks a few questions and says how soon to see a doctor, and why.",
-            (Choice("triage:start", "Start /triage"),),
+            (Triage("start").button("Start /triage"),),
         )
     ]

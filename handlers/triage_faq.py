@@ -6,13 +6,14 @@ which answer fits, or that the article doesn't cover it.
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Triage
+from bot.messages import Reply
 from handlers.base import Context
 from rules.faq import Faq, match_faq
 from rules.texts import texts
 
 NOT_COVERED = texts("faq")["not_covered"]
-OFFER_TRIAGE = Choice("triage:start", "Start /triage")
+OFFER_TRIAGE = Triage("start").button("Start /triage")
 
 
 def answer_for(text: str) -> Faq | None:
@@ -26,7 +27,7 @@ def faq_reply(f: Faq | None, lead: str = "") -> Reply:
     if f.offer == "plan":
         return Reply(
             f"{head}{f.text}\n\n{texts('faq')['plan_tail']}",
-            (Choice("triage:start", "Start /triage"),),
+            (Triage("start").button("Start /triage"),),
         )
     return Reply(
         f"{head}{f.text}\n\n{texts('faq')['triage_tail']}",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.messages import Choice, Reply
+from bot.choice_ids import Plan, Triage, TriageSources
+from bot.messages import Reply
 from bot.store import Store, User, from_ts, to_ts
 from handlers.base import Context
 from handlers.safety import enter_after_emergency
@@ -53,19 +54,19 @@ def next_steps(level: str, answers: dict[str, str] | None = None) -> list[Reply]
     if level == "emergency":
         return []
     if level == "self_care" and (plan := plan_text(answers)):
-        return [Reply(plan, (Choice("plan:start", "Start the plan with reminders"),))]
+        return [Reply(plan, (Plan("start").button("Start the plan with reminders"),))]
     if level in ("self_care", "monitor"):
         return [
             Reply(
                 "Shall I check in with you in a week to see how it is going?",
-                (Choice("triage:remind", "Remind me in a week"), Choice("triage:done", "Not now")),
+                (Triage("remind").button("Remind me in a week"), Triage("done").button("Not now")),
             )
         ]
     return [
         Reply(
             "For your appointment: /export gives you your whole journal now, and /report makes a PDF "
             "a doctor can read in two minutes.",
-            (Choice("triage:report", "Make the report"),),
+            (Triage("report").button("Make the report"),),
         )
     ]
 
@@ -135,7 +136,7 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
     result_id = await ctx.store.write(save)
     ctx.store.remember_conversation(ctx.user.id, None)
     ctx.conversation = None
-    sources = Choice(f"triage:sources:{result_id}", "Sources")  # this result's, even after newer ones
+    sources = TriageSources(result_id).button("Sources")  # this result's, even after newer ones
     if r.level == "emergency":
         # The next messages ("can I drive?", "I'm scared") get answers in line with the instruction.
         number, choices = await enter_after_emergency(ctx)
