@@ -7,7 +7,6 @@ import asyncio
 import getpass
 import logging
 import os
-import sqlite3
 import sys
 import tempfile
 
@@ -39,7 +38,7 @@ async def open_store(path: str) -> Store:
         return await Store.open(path)
     except SchemaTooNew as exc:
         raise SystemExit(str(exc)) from exc
-    except (OSError, sqlite3.Error, StoreError) as exc:  # a read-only folder, a file owned by someone else
+    except (OSError, StoreError) as exc:  # a read-only folder, a file owned by someone else
         reason = getattr(exc, "strerror", None) or str(exc)
         raise SystemExit(
             f"flicker: cannot open the database {path}: {reason}.\n"

@@ -84,9 +84,11 @@ async def _shut_down(scheduler, runners, store) -> None:
 
 def health_main(settings: Settings) -> int:
     """Exit 0 when healthy, 1 when the database does not answer, 2 when the scheduler is stale."""
-    import sqlite3
     import time
     from pathlib import Path
+
+    from bot.store import StoreError
+    from bot.store.health import sqlite_health
 
     stale_after = max(60, settings.tick_seconds * 6)
     db = Path(settings.db_path)
@@ -97,18 +99,13 @@ def health_main(settings: Settings) -> int:
         print(f"database: {db} is not writable by this user (the bot can't save anything)")
         return 1
     try:
-        uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, timeout=5)
-        try:
-            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
-            row = conn.execute("SELECT at FROM heartbeat WHERE name = 'scheduler'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        print(f"database: not answering ({exc.__class__.__name__})")
+        reading = sqlite_health(db)
+    except StoreError as exc:
+        print(f"database: not answering ({(exc.__cause__ or exc).__class__.__name__})")
         return 1
-    if row is None or time.time() - row[0] > stale_after:
-        age = "never" if row is None else f"{int(time.time() - row[0])} s ago"
+    at = reading.scheduler_at
+    if at is None or time.time() - at > stale_after:
+        age = "never" if at is None else f"{int(time.time() - at)} s ago"
         print(f"database: ok; scheduler: last tick {age} (stale after {stale_after} s)")
         return 2
     print("database: ok; scheduler: ok")

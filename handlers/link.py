@@ -10,10 +10,8 @@ other apps off again."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
-import sqlite3
 from datetime import timedelta
 
 from bot.choice_ids import ChoiceId, LinkDeliver
@@ -61,34 +59,21 @@ async def link(ctx: Context) -> list[Reply]:
         ]
     now_ts = to_ts(ctx.now)
     platform, account = ctx.incoming.platform, ctx.incoming.user_id
-    since = to_ts(ctx.now - WRONG_WINDOW)
-    mine, everyone = (
-        await ctx.store.fetchone(
-            "SELECT coalesce(sum(platform = ? AND external_id = ?), 0), count(*) FROM link_attempts WHERE at >= ?",
-            (platform, account, since),
-        )
-    ) or (0, 0)
+    attempts = await ctx.store.recent_link_attempts(platform, account, to_ts(ctx.now - WRONG_WINDOW))
+    mine, everyone = attempts.mine, attempts.everyone
     if mine >= WRONG_PER_ACCOUNT or everyone >= WRONG_FOR_EVERYONE:
         log.warning("link: a code was refused unchecked (%d wrong codes in 10 minutes overall)", everyone)
         return [Reply(TOO_MANY)]
-    row = await ctx.store.fetchone("SELECT user_id, platform, expires_at FROM link_codes WHERE code = ?", (code,))
+    row = await ctx.store.link_code(code)
     if row is not None:
-        guessed = await ctx.store.fetchone(
-            "SELECT count(*) FROM link_attempts WHERE at >= ?", (row[2] - int(CODE_TTL.total_seconds()),)
-        )
-        if guessed[0] >= WRONG_PER_CODE:  # too many guesses while it lived: it may have been found
-            await ctx.store.write(lambda conn: conn.execute("DELETE FROM link_codes WHERE code = ?", (code,)))
-            log.warning("link: a code was withdrawn after %d wrong guesses during its life", guessed[0])
+        guessed = await ctx.store.link_attempts_since(row.expires_at - int(CODE_TTL.total_seconds()))
+        if guessed >= WRONG_PER_CODE:  # too many guesses while it lived: it may have been found
+            await ctx.store.withdraw_link_code(code)
+            log.warning("link: a code was withdrawn after %d wrong guesses during its life", guessed)
             row = None
-    if row is None or row[2] < now_ts:
-
-        def count_wrong(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO link_attempts(at, platform, external_id) VALUES (?, ?, ?)", (now_ts, platform, account)
-            )
-            conn.execute("DELETE FROM link_attempts WHERE at < ?", (now_ts - 6 * int(WRONG_WINDOW.total_seconds()),))
-
-        await ctx.store.write(count_wrong)
+    if row is None or row.expires_at < now_ts:
+        keep_since = now_ts - 6 * int(WRONG_WINDOW.total_seconds())
+        await ctx.store.record_link_attempt(platform, account, now_ts, keep_since)
         log.info("link: a wrong or expired code was sent (%d wrong in 10 minutes overall)", everyone + 1)
         return [
             Reply(
@@ -96,15 +81,12 @@ async def link(ctx: Context) -> list[Reply]:
                 "for a new one."
             )
         ]
-    target, made_on = row[0], row[1]
+    target, made_on = row.user_id, row.platform
     if target == ctx.user.id:
         return [Reply("That code belongs to this same account. Send it from your other app.")]
     if made_on == ctx.incoming.platform:
         return [Reply(f"That code was made on {_name(made_on)}; send it from a different app to link the two.")]
-    source = ctx.user.id
-    await ctx.store.write(lambda conn: merge_users(conn, source=source, target=target, code=code))
-    ctx.store.evict(source)
-    ctx.store.evict(target)
+    await ctx.store.merge_people(ctx.user.id, target, code=code)
     await _tell_owner(ctx, target, made_on)
     platforms = sorted({made_on, ctx.incoming.platform})
     return [
@@ -129,25 +111,14 @@ async def _tell_owner(ctx: Context, owner: int, made_on: str) -> None:
 
 
 async def _revoke(ctx: Context) -> list[Reply]:
-    uid = ctx.user.id
-    gone = await ctx.store.write(lambda conn: conn.execute("DELETE FROM link_codes WHERE user_id = ?", (uid,)).rowcount)
+    gone = await ctx.store.revoke_link_codes(ctx.user.id)
     if not gone:
         return [Reply("You have no link code waiting. /link makes one.")]
     return [Reply("Your link code is withdrawn: nobody can use it any more.")]
 
 
 async def _unlink(ctx: Context) -> list[Reply]:
-    uid, platform, account = ctx.user.id, ctx.incoming.platform, ctx.incoming.user_id
-
-    def cut(conn: sqlite3.Connection) -> int:
-        conn.execute("DELETE FROM link_codes WHERE user_id = ?", (uid,))
-        return conn.execute(
-            "DELETE FROM identities WHERE user_id = ? AND NOT (platform = ? AND external_id = ?)",
-            (uid, platform, account),
-        ).rowcount
-
-    n = await ctx.store.write(cut)
-    ctx.store.evict(uid)
+    n = await ctx.store.unlink(ctx.user.id, ctx.incoming.platform, ctx.incoming.user_id)
     if not n:
         return [Reply("This journal is not linked to any other app.")]
     return [
@@ -160,16 +131,9 @@ async def _unlink(ctx: Context) -> list[Reply]:
 
 async def _make_code(ctx: Context) -> list[Reply]:
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    uid, platform, expires = ctx.user.id, ctx.incoming.platform, to_ts(ctx.now + CODE_TTL)
-
-    def save(conn: sqlite3.Connection) -> None:
-        conn.execute("DELETE FROM link_codes WHERE user_id = ? OR expires_at < ?", (uid, to_ts(ctx.now)))
-        conn.execute(
-            "INSERT INTO link_codes(code, user_id, platform, expires_at) VALUES (?, ?, ?, ?)",
-            (code, uid, platform, expires),
-        )
-
-    await ctx.store.write(save)
+    await ctx.store.create_link_code(
+        code, ctx.user.id, ctx.incoming.platform, to_ts(ctx.now + CODE_TTL), to_ts(ctx.now)
+    )
     return [
         Reply(
             f"Your link code is {code}. On your other app, send:\n/link {code}\n"
@@ -177,29 +141,6 @@ async def _make_code(ctx: Context) -> list[Reply]:
             "tell you here when it is used. /link revoke withdraws it."
         )
     ]
-
-
-def merge_users(conn: sqlite3.Connection, *, source: int, target: int, code: str) -> None:
-    """Move every row of `source` to `target` in one transaction. Tables are found from their
-    foreign keys to users(id), so tables added later are covered too. Where both people have a
-    row that must be unique (a setting, a day's check-in), the linking target's row is kept."""
-    tables = [
-        name
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if any(fk[2] == "users" for fk in conn.execute(f"PRAGMA foreign_key_list({name})"))
-    ]
-    for table in tables:
-        conn.execute(f"UPDATE OR IGNORE {table} SET user_id = ? WHERE user_id = ?", (target, source))
-    # users.settings: both people's preferences, the target's winning on a clash
-    rows = dict(conn.execute("SELECT id, settings FROM users WHERE id IN (?, ?)", (source, target)).fetchall())
-    merged = {**json.loads(rows.get(source) or "{}"), **json.loads(rows.get(target) or "{}")}
-    conn.execute("UPDATE users SET settings = ? WHERE id = ?", (json.dumps(merged), target))
-    conn.execute(
-        "UPDATE users SET first_name = coalesce(first_name, (SELECT first_name FROM users WHERE id = ?)) WHERE id = ?",
-        (source, target),
-    )
-    conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
-    conn.execute("DELETE FROM users WHERE id = ?", (source,))  # whatever was left (duplicates) cascades away
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:

@@ -140,3 +140,77 @@ async def test_the_owner_is_told_when_their_code_is_used_and_can_revoke_or_unlin
     assert "withdrawn" in owner.text
     await other.send(f"/link {code}")
     assert "unknown or has expired" in other.text
+
+
+async def test_every_table_of_a_person_is_named_for_merging_with_its_unique_keys(store):
+    """bot/store/links.USER_TABLES lists the tables a merge moves (the catalogue query is not
+    portable): a table referencing users(id) that is missing there would lose its rows on /link."""
+    from bot.store.links import USER_TABLES
+
+    found: dict[str, set[tuple[frozenset[str], bool]]] = {}
+    for (table,) in await store.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        fks = await store.fetchall(f"PRAGMA foreign_key_list({table})")
+        if not any(fk[2] == "users" for fk in fks):
+            continue
+        keys = set()
+        primary = {c[1] for c in await store.fetchall(f"PRAGMA table_info({table})") if c[5]}
+        if "user_id" in primary:  # an INTEGER PRIMARY KEY has no index of its own
+            keys.add((frozenset(primary - {"user_id"}), False))
+        for index in await store.fetchall(f"PRAGMA index_list({table})"):
+            if not index[2]:  # not unique
+                continue
+            columns = {c[2] for c in await store.fetchall(f"PRAGMA index_info({index[1]})")}
+            if "user_id" in columns:
+                keys.add((frozenset(columns - {"user_id"}), bool(index[4])))
+        found[table] = keys
+    assert set(USER_TABLES) == set(found)
+    for table, keys in USER_TABLES.items():
+        assert {(frozenset(columns), bool(condition)) for columns, condition in keys} == found[table], table
+        for _, condition in keys:
+            if condition:
+                sql = await store.fetchall(
+                    "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql LIKE ?", (table, f"%WHERE {condition}%")
+                )
+                assert sql, (table, condition)
+
+
+async def test_merging_keeps_the_targets_row_where_both_have_one_and_moves_the_rest(store, clock):
+    now = int(clock.now().timestamp())
+    source, _ = await store.user_for("console", "ana", "UTC", clock.now())
+    target, _ = await store.user_for("telegram", "4242", "UTC", clock.now())
+    await store.update_settings(source, deliver_to="console", units="metric")
+    await store.update_settings(target, deliver_to="telegram")
+    await store.set_first_name(source, "Ana")
+    for uid, value in ((source.id, 1), (target.id, 2)):
+        await store.execute(
+            "INSERT INTO checkins(user_id, day, kind, value, updated_at) VALUES (?, '2024-05-01', 'cups', ?, ?)",
+            (uid, value, now),
+        )
+        await store.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, once) VALUES (?, 'hydration', 0, ?, 0)", (uid, value)
+        )
+        await store.execute("INSERT INTO plans(user_id, started_at, weeks_checked) VALUES (?, ?, ?)", (uid, now, value))
+    await store.execute(
+        "INSERT INTO checkins(user_id, day, kind, value, updated_at) VALUES (?, '2024-05-02', 'cups', 3, ?)",
+        (source.id, now),
+    )
+    await store.execute(
+        "INSERT INTO reminders(user_id, kind, slot, minute, once) VALUES (?, 'hydration', 0, 5, 1)", (source.id,)
+    )
+    await store.execute(
+        "INSERT INTO link_codes(code, user_id, platform, expires_at) VALUES ('ABCDEF', ?, 'telegram', ?)",
+        (target.id, now + 600),
+    )
+
+    await store.merge_people(source.id, target.id, code="ABCDEF")
+
+    assert await store.get_user(source.id) is None
+    merged = await store.get_user(target.id)
+    assert merged.settings == {"deliver_to": "telegram", "units": "metric"} and merged.first_name == "Ana"
+    assert {i.platform for i in await store.identities_of(target.id)} == {"console", "telegram"}
+    checkins = await store.fetchall("SELECT day, value FROM checkins WHERE user_id = ? ORDER BY day", (target.id,))
+    assert [tuple(r) for r in checkins] == [("2024-05-01", 2), ("2024-05-02", 3)]
+    reminders = await store.fetchall("SELECT minute, once FROM reminders WHERE user_id = ? ORDER BY once", (target.id,))
+    assert [tuple(r) for r in reminders] == [(2, 0), (5, 1)]  # the snoozed copy moved too
+    assert [tuple(r) for r in await store.fetchall("SELECT user_id, weeks_checked FROM plans")] == [(target.id, 2)]
+    assert (await store.fetchone("SELECT count(*) FROM link_codes"))[0] == 0  # the code was used up

@@ -20,7 +20,6 @@ import asyncio
 import base64
 import json
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -92,17 +91,7 @@ class Inbox:
         self._received += 1
         cleanup = self._received % CLEANUP_EVERY == 1
 
-        def write(conn: sqlite3.Connection) -> bool:
-            if cleanup:
-                conn.execute(
-                    "DELETE FROM telegram_inbox WHERE status = 'done' AND received_at < ?", (now - KEEP_DONE_S,)
-                )
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO telegram_inbox(update_id, received_at, body) VALUES (?, ?, ?)", (uid, now, body)
-            )
-            return cur.rowcount == 1
-
-        return await self.store.write(write)
+        return await self.store.record_update(uid, now, body, drop_done_before=now - KEEP_DONE_S if cleanup else None)
 
     async def handled(self, update_id: int, chat_id: int, user_id: int, private: bool, replies: list[Reply]) -> None:
         """The engine answered: keep the replies until they are sent (the update itself is no longer needed)."""
@@ -110,54 +99,35 @@ class Inbox:
             {"chat_id": chat_id, "user_id": user_id, "private": private, "replies": replies_to_json(replies)},
             ensure_ascii=False,
         )
-        await self.store.write(
-            lambda conn: conn.execute(
-                "UPDATE telegram_inbox SET status = 'handled', body = NULL, replies = ?, sent = 0 WHERE update_id = ?",
-                (data, update_id),
-            )
-        )
+        await self.store.mark_update_handled(update_id, data)
 
     async def sent(self, update_id: int, count: int) -> None:
-        await self.store.write(
-            lambda conn: conn.execute("UPDATE telegram_inbox SET sent = ? WHERE update_id = ?", (count, update_id))
-        )
+        await self.store.mark_update_sent(update_id, count)
 
     async def done(self, update_id: int) -> None:
-        await self.store.write(
-            lambda conn: conn.execute(
-                "UPDATE telegram_inbox SET status = 'done', body = NULL, replies = NULL WHERE update_id = ?",
-                (update_id,),
-            )
-        )
+        await self.store.mark_update_done(update_id)
 
     def applied_marker(self, update_id: int):
         """A write that marks this update's effects as saved (added to each write made for it)."""
-        return lambda conn: conn.execute(
-            "UPDATE telegram_inbox SET status = 'applied' WHERE update_id = ? AND status = 'received'", (update_id,)
-        )
+        return self.store.update_applied_write(update_id)
 
     async def unhandled(self, status: str = "received") -> list[tuple[int, dict | None]]:
         """Updates recorded but never answered, oldest first: not applied at all ('received'),
         or applied but with no replies written down ('applied')."""
-        rows = await self.store.fetchall(
-            "SELECT update_id, body FROM telegram_inbox WHERE status = ? ORDER BY update_id", (status,)
-        )
         out = []
-        for uid, body in rows:
+        for row in await self.store.unfinished_updates(status):
             try:
-                out.append((uid, json.loads(body)))
+                out.append((row.update_id, json.loads(row.body)))
             except (TypeError, ValueError):
-                out.append((uid, None))
+                out.append((row.update_id, None))
         return out
 
     async def unsent(self) -> list[Pending]:
-        rows = await self.store.fetchall(
-            "SELECT update_id, replies, sent FROM telegram_inbox WHERE status = 'handled' ORDER BY update_id"
-        )
         out = []
-        for uid, data, sent in rows:
+        for row in await self.store.unsent_replies():
+            uid, sent = row.update_id, row.sent
             try:
-                d = json.loads(data)
+                d = json.loads(row.replies)
                 out.append(
                     Pending(uid, d["chat_id"], d["user_id"], d["private"], replies_from_json(d["replies"]), sent)
                 )

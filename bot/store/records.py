@@ -124,3 +124,44 @@ def entry_from_row(row: Sequence[Any]) -> Entry:
         text=row[10],
         created_at=from_ts(row[11]),
     )
+
+
+@dataclass(frozen=True)
+class LinkCode:
+    code: str
+    user_id: int
+    platform: str  # where it was made: it must be used on another
+    expires_at: int  # unix seconds, UTC
+
+
+@dataclass(frozen=True)
+class LinkAttempts:
+    """Wrong link codes sent since some moment: by one account, and by everyone together."""
+
+    mine: int
+    everyone: int
+
+
+@dataclass(frozen=True)
+class InboxUpdate:
+    """A recorded Telegram update not yet answered (`body`: its JSON, None once dropped)."""
+
+    update_id: int
+    body: str | None
+
+
+@dataclass(frozen=True)
+class InboxReplies:
+    """Replies worked out for an update and not yet all sent (`replies`: JSON as written)."""
+
+    update_id: int
+    replies: str | None
+    sent: int
+
+
+@dataclass(frozen=True)
+class HealthReading:
+    """What `flicker health` reads: the schema version and the scheduler's last tick (unix s)."""
+
+    schema_version: int
+    scheduler_at: int | None

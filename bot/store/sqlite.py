@@ -58,7 +58,10 @@ class SQLiteCore(StoreCore):
         path = str(path)
         if path != ":memory:":
             _create_private_file(path)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:  # callers see StoreError, whatever the backend
+            raise StoreError(str(exc)) from exc
         try:  # a connection left open keeps its (non-daemon) thread, and the process, alive
             db.row_factory = sqlite3.Row
             await db.execute("PRAGMA busy_timeout=15000")  # first: another process may hold the file (migrating)
@@ -68,8 +71,10 @@ class SQLiteCore(StoreCore):
             await db.execute("PRAGMA secure_delete=ON")
             store = cls(db, path)
             await store._migrate()
-        except BaseException:
+        except BaseException as exc:
             await db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(str(exc)) from exc
             raise
         return store
 
