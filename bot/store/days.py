@@ -18,12 +18,12 @@ def clear_day_mark(tx: Tx, user_id: int, day: date) -> int:
 class DaysStore(StoreCore):
     # ---- day_marks ---------------------------------------------------------------------------------
     async def day_marks(self, user_id: int, first: date | None = None, last: date | None = None) -> dict[date, str]:
-        """Marked days ("none" | "off") by local day, of [first, last] when both are given."""
+        """Marked days ("none" | "off") by local day in order, of [first, last] when both are given."""
         sql, params = "SELECT day, mark FROM day_marks WHERE user_id = ?", [user_id]
         if first is not None and last is not None:
             sql += " AND day BETWEEN ? AND ?"
             params += [first.isoformat(), last.isoformat()]
-        return {date.fromisoformat(d): m for d, m in await self.fetchall(sql, params)}
+        return {date.fromisoformat(d): m for d, m in await self.fetchall(sql + " ORDER BY day", params)}
 
     async def day_mark(self, user_id: int, day: date) -> str | None:
         sql = "SELECT mark FROM day_marks WHERE user_id = ? AND day = ?"

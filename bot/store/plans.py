@@ -52,6 +52,14 @@ class PlansStore(StoreCore):
         )
         return changed > 0
 
+    async def set_caffeine_start(self, user_id: int, cups: int) -> bool:
+        """Record the cups a day an active plan starts from, unless known already; False if not set."""
+        changed = await self.execute(
+            "UPDATE plans SET caffeine_start = ? WHERE user_id = ? AND status = 'active' AND caffeine_start IS NULL",
+            (cups, user_id),
+        )
+        return changed > 0
+
     def plan_week_writer(self, user_id: int, week: int, ended_at: datetime | None = None) -> Callable[[Tx], None]:
         """A write function recording that `week` was checked; with `ended_at`, the plan is done
         then and its weekly check-in reminder has no next time."""
@@ -81,12 +89,26 @@ class PlansStore(StoreCore):
         )
         return row[0] if row else None
 
-    async def checkins(self, user_id: int, first: date, last: date) -> list[Checkin]:
-        """Check-in answers about the local days [first, last]."""
-        rows = await self.fetchall(
-            "SELECT day, kind, value FROM checkins WHERE user_id = ? AND day BETWEEN ? AND ?",
-            (user_id, first.isoformat(), last.isoformat()),
+    async def save_checkin(
+        self, user_id: int, day: date, kind: str, value: int, now: datetime, *, add: bool = False
+    ) -> int:
+        """Keep one daily answer (with add=True, added to the day's count); the day's value now."""
+        value_sql = "checkins.value + excluded.value" if add else "excluded.value"
+        sql = (
+            "INSERT INTO checkins(user_id, day, kind, value, updated_at) VALUES (?,?,?,?,?) "
+            f"ON CONFLICT(user_id, day, kind) DO UPDATE SET value = {value_sql}, "
+            "updated_at = excluded.updated_at RETURNING value"
         )
+        params = (user_id, day.isoformat(), kind, value, to_ts(now))
+        return int(await self.write(lambda tx: tx.execute(sql, params).fetchone()[0]))
+
+    async def checkins(self, user_id: int, first: date | None = None, last: date | None = None) -> list[Checkin]:
+        """Check-in answers (about the local days [first, last] when given), by day and kind."""
+        sql, params = "SELECT day, kind, value FROM checkins WHERE user_id = ?", [user_id]
+        if first is not None and last is not None:
+            sql += " AND day BETWEEN ? AND ?"
+            params += [first.isoformat(), last.isoformat()]
+        rows = await self.fetchall(sql + " ORDER BY day, kind", params)
         return [Checkin(date.fromisoformat(d), k, v) for d, k, v in rows]
 
     async def checkin_days_since(self, user_id: int, first: date) -> int:
