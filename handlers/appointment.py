@@ -8,7 +8,6 @@ was tried in the self-care plan.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,7 +16,7 @@ from bot.insights.absent import absent_answers, absent_lines, times_words
 from bot.insights.days import journal_began
 from bot.insights.words import plural
 from bot.messages import Reply
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import Store, User
 from handlers.base import Command, Context, expired
 from rules.texts import texts
 from rules.triage import load_triage_rules
@@ -61,7 +60,7 @@ async def appointment(ctx: Context) -> list[Reply]:
     arg = ctx.args.strip().lower()
     notes = await _notes(ctx.store, ctx.user)
     if arg in ("clear", "delete"):
-        await ctx.store.execute("DELETE FROM appointment_notes WHERE user_id = ?", (ctx.user.id,))
+        await ctx.store.delete_appointment_notes(ctx.user.id)
         return [Reply("Your appointment notes are deleted; the report no longer has a first page for them.")]
     if notes is not None and arg != "new":
         return [
@@ -88,8 +87,8 @@ def _notes_text(notes: dict[str, str]) -> str:
 
 
 async def _notes(store: Store, user: User) -> dict[str, str] | None:
-    row = await store.fetchone("SELECT worry, changed, questions FROM appointment_notes WHERE user_id = ?", (user.id,))
-    return None if row is None else {"worry": row[0], "changed": row[1], "questions": row[2]}
+    row = await store.appointment_notes(user.id)
+    return None if row is None else {"worry": row.worry, "changed": row.changed, "questions": row.questions}
 
 
 async def _answer(ctx: Context, text: str) -> list[Reply]:
@@ -99,16 +98,13 @@ async def _answer(ctx: Context, text: str) -> list[Reply]:
     if step + 1 < len(STEPS):
         await ctx.set_flow(FLOW, str(step + 1), data)
         return [_ask(step + 1, "Noted." if text else "Skipped.")]
-    values = (ctx.user.id, data.get("worry", ""), data.get("changed", ""), data.get("questions", ""), to_ts(ctx.now))
+    keep = ctx.store.appointment_notes_writer(
+        ctx.user.id, data.get("worry", ""), data.get("changed", ""), data.get("questions", ""), ctx.now
+    )
     clear = ctx.store.conversation_writer(ctx.user.id, None)
 
     def save(conn) -> None:
-        conn.execute(
-            "INSERT INTO appointment_notes(user_id, worry, changed, questions, updated_at) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(user_id) DO UPDATE SET worry = excluded.worry, changed = excluded.changed, "
-            "questions = excluded.questions, updated_at = excluded.updated_at",
-            values,
-        )
+        keep(conn)
         clear(conn)
 
     await ctx.store.write(save)
@@ -163,31 +159,26 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
     uid, tz = ctx.user.id, ctx.tz
     vocab = load_vocabulary()
 
-    rows = await ctx.store.fetchall(
-        "SELECT region, min(occurred_at), max(occurred_at), count(*) FROM entries "
-        "WHERE user_id = ? AND kind = 'twitch' GROUP BY region ORDER BY 2",
-        (uid,),
-    )
+    rows = await ctx.store.twitch_regions(uid)
 
-    def day(ts: int) -> str:
-        d = from_ts(ts).astimezone(tz)
+    def day(at: datetime) -> str:
+        d = at.astimezone(tz)
         return f"{d.day} {d:%b %Y}"
 
-    triage = await ctx.store.fetchall(
-        "SELECT at, level, answers FROM triage_results WHERE user_id = ? ORDER BY at", (uid,)
-    )
+    triage = [(t.at, t.level, t.answers) for t in await ctx.store.triage_results(uid)]
     began: list[str] = []
     for at, _, answers in triage[:1]:  # how long it had been going on, as first told
-        duration = json.loads(answers).get("duration")
+        duration = answers.get("duration")
         if duration:
             label = load_triage_rules().question("duration").label(duration).lower()
             began.append(f"First noticed: {label} before {day(at)} (first /triage).")
     if rows:
         began.append(
-            f"First twitch logged {day(rows[0][1])}"
+            f"First twitch logged {day(rows[0].first_at)}"
             + (f"; {plural(len(rows), 'area')}, in the order they began:" if len(rows) > 1 else ".")
         )
-        for region, lo, hi, n in rows[:6]:
+        for span in rows[:6]:
+            region, lo, hi, n = span.region, span.first_at, span.last_at, span.count
             name = vocab.region_label(region).lower() if region else "place not given"
             began.append(f"{name}: {plural(n, 'twitch')}, first {day(lo)}, last {day(hi)}")
         began.append(await _per_week(ctx))
@@ -197,7 +188,7 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
 
     asked: list[str] = absent_lines(await absent_answers(ctx.store, ctx.user))
     for qid, words in ASKED:
-        said = [json.loads(a).get(qid) for _, _, a in triage]
+        said = [a.get(qid) for _, _, a in triage]
         said = [s for s in said if s]
         if said:
             yes = said.count("yes")
@@ -216,23 +207,20 @@ async def appointment_page(ctx: Context) -> AppointmentPage | None:
             lines.insert(0, f"{len(triage)} results; the latest 4:")
         page.facts.append(("Triage results", lines))
 
-    plan = await ctx.store.fetchone("SELECT started_at, status, caffeine_start FROM plans WHERE user_id = ?", (uid,))
+    plan = await ctx.store.current_plan(uid)
     if plan is not None:
-        status = {"active": "under way", "stopped": "stopped early", "done": "completed"}.get(plan[1], plan[1])
-        started = from_ts(plan[0]).astimezone(tz).date().isoformat()
-        avg = await ctx.store.fetchall(
-            "SELECT kind, avg(value), count(*) FROM checkins WHERE user_id = ? AND day >= ? GROUP BY kind",
-            (uid, started),
-        )
+        status = {"active": "under way", "stopped": "stopped early", "done": "completed"}.get(plan.status, plan.status)
+        started = plan.started_at.astimezone(tz).date()
+        avg = [(a.kind, a.average, a.count) for a in await ctx.store.checkin_averages(uid, started)]
         words = {
             "cups": "cups of coffee a day",
             "sleep_hours": "hours of sleep",
             "glasses": "glasses of water a day",
             "stress": "stress (1-5)",
         }
-        lines = [texts("appointment")["plan_line"].format(status=status, started=day(plan[0]))]
-        if plan[2] is not None:
-            lines.append(texts("appointment")["caffeine_line"].format(cups=plural(plan[2], "cup")))
+        lines = [texts("appointment")["plan_line"].format(status=status, started=day(plan.started_at))]
+        if (cups := plan.caffeine_start) is not None:
+            lines.append(texts("appointment")["caffeine_line"].format(cups=plural(cups, "cup")))
         lines += [f"Average {words[k]}: {v:.1f} ({plural(n, 'answer')})" for k, v, n in avg if k in words]
         page.facts.append(("What was tried", lines))
     else:
@@ -248,18 +236,15 @@ async def _per_week(ctx: Context) -> str:
     if weeks < 1:
         return f"Less than a full week of journal so far (since {began.day} {began:%b})."
     first = today - timedelta(days=7 * weeks)
-    rows = await ctx.store.fetchall(
-        "SELECT occurred_at FROM entries WHERE user_id = ? AND kind = 'twitch' "
-        "AND occurred_at >= ? AND occurred_at < ?",
-        (
-            ctx.user.id,
-            to_ts(datetime.combine(first, datetime.min.time(), ctx.tz)),
-            to_ts(datetime.combine(today, datetime.min.time(), ctx.tz)),
-        ),
+    rows = await ctx.store.entries(
+        ctx.user.id,
+        since=datetime.combine(first, datetime.min.time(), ctx.tz),
+        until=datetime.combine(today, datetime.min.time(), ctx.tz),
+        kind="twitch",
     )
     counts = [0] * weeks
-    for (at,) in rows:
-        counts[(from_ts(at).astimezone(ctx.tz).date() - first).days // 7] += 1
+    for e in rows:
+        counts[(e.occurred_at.astimezone(ctx.tz).date() - first).days // 7] += 1
     return (
         f"Twitches per full week, oldest first (the last {plural(weeks, 'week')}): " + ", ".join(map(str, counts)) + "."
     )

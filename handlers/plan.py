@@ -108,16 +108,16 @@ def plan_week(started_ts: int, tz, on: date) -> int:
 # ---- the weekly check-in (sent by the scheduler) -------------------------------------------------
 async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
     store = engine.store
-    row = await store.fetchone("SELECT started_at, status, weeks_checked FROM plans WHERE user_id = ?", (d.user_id,))
+    current = await store.current_plan(d.user_id)
     user = await store.get_user(d.user_id)
-    if row is None or row[1] != "active" or user is None:
+    if current is None or current.status != "active" or user is None:
         return []
     rules = load_reminder_rules()
     weeks = int(rules.plan.get("weeks", 4))
     tz = d.local_due.tzinfo
-    start_day = from_ts(row[0]).astimezone(tz).date()
-    week = plan_week(row[0], tz, d.local_due.date())
-    if week < 1 or week <= row[2]:
+    start_day = current.started_at.astimezone(tz).date()
+    week = plan_week(to_ts(current.started_at), tz, d.local_due.date())
+    if week < 1 or week <= current.weeks_checked:
         return []  # never before day 7, and once a week
     journal = await journal_days(store, user)
     this_first = start_day + timedelta(days=7 * (week - 1))
@@ -150,12 +150,12 @@ async def weekly_checkin(engine: Engine, d: DueReminder) -> list[Reply]:
         left = weeks - week
         lines.append(rules.plan["keep_going"].format(left=plural(left, "week")))
 
+    checked = store.plan_week_writer(d.user_id, week, from_ts(d.due_at) if ended else None)
+
     def record(conn) -> None:
-        conn.execute("UPDATE plans SET weeks_checked = ? WHERE user_id = ?", (week, d.user_id))
+        checked(conn)
         if ended:
-            conn.execute("UPDATE plans SET status = 'done', ended_at = ? WHERE user_id = ?", (d.due_at, d.user_id))
             set_kind_enabled(conn, d.user_id, "checkin", False)
-            conn.execute("UPDATE reminders SET next_due = NULL WHERE user_id = ? AND kind = 'checkin'", (d.user_id,))
 
     await store.write(record)
     replies = [Reply("\n".join(lines), choices)]
@@ -204,18 +204,8 @@ async def on_absent(ctx: Context, payload: str) -> list[Reply]:
         return expired("/plan")
     if index is None or not 0 <= (ctx.local_now().date() - asked).days <= 7:
         return expired("/plan")
-    now_ts, uid = to_ts(ctx.now), ctx.user.id
-
-    def save(conn) -> None:  # pressing again replaces the answer of the same week
-        conn.execute(
-            "DELETE FROM absent_answers WHERE user_id = ? AND question = ? AND at >= ?",
-            (uid, qid, to_ts(_day_start(asked, ctx.tz))),
-        )
-        conn.execute(
-            "INSERT INTO absent_answers(user_id, at, question, answer) VALUES (?,?,?,?)", (uid, now_ts, qid, answer)
-        )
-
-    await ctx.store.write(save)
+    # pressing again replaces the answer of the same week
+    await ctx.store.save_absent_answer(ctx.user.id, qid, answer, ctx.now, replaces_since=_day_start(asked, ctx.tz))
     label = rules.absent[index].label.lower()
     if answer == "yes":  # a red flag goes straight to triage, nothing else first
         if ctx.in_flow(ABSENT_FLOW):
@@ -243,9 +233,9 @@ async def plan(ctx: Context) -> list[Reply]:
         return await stop_plan(ctx)
     if arg not in ("", "start", "status"):
         return [Reply(f'I don\'t know "/plan {arg[:30]}". Send /plan to start or see your plan, /plan stop to end it.')]
-    row = await ctx.store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (ctx.user.id,))
-    if row is not None and row[1] == "active":
-        started = from_ts(row[0]).astimezone(ctx.tz)
+    current = await ctx.store.current_plan(ctx.user.id)
+    if current is not None and current.status == "active":
+        started = current.started_at.astimezone(ctx.tz)
         day = (ctx.local_now().date() - started.date()).days + 1
         weeks = load_reminder_rules().plan.get("weeks", 4)
         nxt = await first_checkin(ctx.store, ctx.user)
@@ -273,32 +263,13 @@ async def plan(ctx: Context) -> list[Reply]:
 
 async def begin_plan(ctx: Context, settings: ReminderSettings) -> list[Reply]:
     """Start the plan now (wake-up time and bedtime are known)."""
-    now_ts = to_ts(ctx.now)
-    yesterday = (ctx.local_now().date() - timedelta(days=1)).isoformat()
-    cups = await ctx.store.fetchone(
-        "SELECT value FROM checkins WHERE user_id = ? AND kind = 'cups' AND day = ?", (ctx.user.id, yesterday)
-    )
-    await ctx.store.write(
-        lambda conn: conn.execute(
-            "INSERT INTO plans(user_id, started_at, status, caffeine_start) VALUES (?, ?, 'active', ?) "
-            "ON CONFLICT(user_id) DO UPDATE SET started_at = excluded.started_at, status = 'active', "
-            "caffeine_start = excluded.caffeine_start, weeks_checked = 0, ended_at = NULL",
-            (ctx.user.id, now_ts, cups[0] if cups else None),
-        )
-    )
+    yesterday = ctx.local_now().date() - timedelta(days=1)
+    cups = await ctx.store.checkin_value(ctx.user.id, "cups", yesterday)
+    await ctx.store.start_plan(ctx.user.id, ctx.now, cups)
     await switch_on(ctx, settings, [*DAILY_KINDS, "checkin"], weekday=ctx.local_now().weekday())
     # the weekly check-in comes at the person's evening reminder time, never inside quiet hours
     minute = await evening_minute(ctx.store, ctx.user.id, settings)
-    await apply(
-        ctx.store,
-        ctx.user,
-        ctx.now,
-        lambda conn: conn.execute(
-            "UPDATE reminders SET minute = ?, custom = CASE WHEN minute = ? THEN custom ELSE 1 END "
-            "WHERE user_id = ? AND kind = 'checkin' AND once = 0",
-            (minute, minute, ctx.user.id),
-        ),
-    )
+    await apply(ctx.store, ctx.user, ctx.now, ctx.store.checkin_minute_writer(ctx.user.id, minute))
     replies = [await overview(ctx, "Your plan has started. Your reminders:")]
     if ctx.user.settings.get("absent_questions") != "on":
         replies.append(
@@ -311,14 +282,7 @@ async def begin_plan(ctx: Context, settings: ReminderSettings) -> list[Reply]:
 
 
 async def stop_plan(ctx: Context) -> list[Reply]:
-    changed = await ctx.store.write(
-        lambda conn: (
-            conn.execute(
-                "UPDATE plans SET status = 'stopped', ended_at = ? WHERE user_id = ? AND status = 'active'",
-                (to_ts(ctx.now), ctx.user.id),
-            ).rowcount
-        )
-    )
+    changed = await ctx.store.stop_plan(ctx.user.id, ctx.now)
     if not changed:
         return [Reply("You don't have a self-care plan running. /plan starts one.")]
     await apply(ctx.store, ctx.user, ctx.now, lambda conn: set_kind_enabled(conn, ctx.user.id, "checkin", False))
@@ -344,8 +308,8 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
             f" on {nxt.astimezone(ctx.tz):%A} at {nxt.astimezone(ctx.tz):%H:%M}" if nxt else " at the end of the week"
         )
         return [Reply(f"Great, keep going. I'll check in{when}.")]
-    row = await ctx.store.fetchone("SELECT status FROM plans WHERE user_id = ?", (ctx.user.id,))
-    if payload in ("keep", "off") and row is not None and row[0] == "stopped":
+    current = await ctx.store.current_plan(ctx.user.id)
+    if payload in ("keep", "off") and current is not None and current.status == "stopped":
         if payload == "keep":
             return [Reply("Your daily reminders stay on. /reminders changes them.")]
 
@@ -379,10 +343,8 @@ async def absent_text(ctx: Context) -> list[Reply] | None:
 
 
 async def absent_section(store: Store, user: User) -> list[dict]:
-    rows = await store.fetchall(
-        "SELECT at, question, answer FROM absent_answers WHERE user_id = ? ORDER BY at, id", (user.id,)
-    )
-    return [{"at": from_ts(r[0]).astimezone(user.tz).isoformat(), "question": r[1], "answer": r[2]} for r in rows]
+    rows = await store.absent_answers(user.id)
+    return [{"at": r.at.astimezone(user.tz).isoformat(), "question": r.question, "answer": r.answer} for r in rows]
 
 
 COMMANDS = [Command("plan", plan, usage="/plan [stop]")]

@@ -30,7 +30,7 @@ from typing import Any
 from bot.choice_ids import Guard, Triage
 from bot.insights.days import OFF, set_mark
 from bot.messages import Reply
-from bot.store import Entry, from_ts, to_ts
+from bot.store import Entry
 from handlers.base import Command, Context
 from handlers.format import local_stamp
 from rules.sources import check_sources, cited_ids
@@ -112,14 +112,7 @@ def is_on(ctx: Context) -> bool:
 
 async def _journal_digest(ctx: Context) -> str:
     """What would make "nothing has changed" untrue: new areas, new journal flags, a "yes"."""
-    uid = ctx.user.id
-    row = await ctx.store.fetchone(  # one round trip: this runs for every logged twitch
-        "SELECT (SELECT group_concat(p, ',') FROM (SELECT DISTINCT region || '/' || coalesce(side, '-') AS p "
-        "        FROM entries WHERE user_id = ? AND kind = 'twitch' ORDER BY 1)),"
-        "       (SELECT group_concat(flag, ',') FROM (SELECT flag FROM triage_flags WHERE user_id = ? ORDER BY 1)),"
-        "       (SELECT count(*) FROM absent_answers WHERE user_id = ? AND answer != 'no')",
-        (uid, uid, uid),
-    )
+    row = await ctx.store.guard_digest_parts(ctx.user.id)  # one round trip: this runs for every logged twitch
     raw = json.dumps(list(row))
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
@@ -127,14 +120,9 @@ async def _journal_digest(ctx: Context) -> str:
 async def _something_open(ctx: Context, rules: GuardRules) -> bool:
     """A result above "monitor", or a recent "yes"/"not sure" about weakness, wasting, swallowing:
     then the way forward is a doctor, not worry time, and the guard stays out of the way."""
-    since = to_ts(ctx.now - timedelta(days=rules.open_answer_days))
-    row = await ctx.store.fetchone(  # one round trip
-        "SELECT (SELECT level FROM triage_results WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT 1),"
-        "       (SELECT 1 FROM absent_answers WHERE user_id = ? AND answer != 'no' AND at >= ? LIMIT 1)",
-        (ctx.user.id, ctx.user.id, since),
-    )
-    latest, open_answer = row[0], row[1]
-    return (latest is not None and latest not in rules.guarded_levels) or open_answer is not None
+    since = ctx.now - timedelta(days=rules.open_answer_days)
+    latest, open_answer = await ctx.store.guard_open_facts(ctx.user.id, since)  # one round trip
+    return (latest is not None and latest not in rules.guarded_levels) or open_answer
 
 
 async def guard(
@@ -154,46 +142,27 @@ async def guard(
     if kind == "log":
         # The journal itself counts these: one query, and nothing more until there are enough.
         region, _, side = fingerprint.partition(":")
-        row = await ctx.store.fetchone(
-            "SELECT count(*) FROM entries WHERE user_id = ? AND kind = 'twitch' AND region = ? "
-            "AND coalesce(side, '-') = ? AND created_at >= ?",
-            (ctx.user.id, region, side, to_ts(ctx.now - rule.within)),
-        )
-        logged = row[0]
+        logged = await ctx.store.twitch_logs_since(ctx.user.id, region, side, ctx.now - rule.within)
         if logged < rule.times:
             return None
     if await _something_open(ctx, rules):
         return None
     fp = f"{fingerprint}|{await _journal_digest(ctx)}"
-    uid, now_ts = ctx.user.id, to_ts(ctx.now)
-    since_ts = to_ts(ctx.now - rule.within)
-    cool_ts = to_ts(ctx.now - rule.cooldown)
-
-    def record(conn) -> tuple[int, int | None, bool]:
-        conn.execute(  # forget occurrences long past any window
-            "DELETE FROM guard_events WHERE user_id = ? AND at < ?", (uid, to_ts(ctx.now - timedelta(days=30)))
-        )
-        rowid = conn.execute(
-            "INSERT INTO guard_events(user_id, kind, fingerprint, at) VALUES (?,?,?,?)", (uid, kind, fp, now_ts)
-        ).lastrowid
-        n, first = conn.execute(
-            "SELECT count(*), min(at) FROM guard_events WHERE user_id = ? AND kind = ? AND fingerprint = ? AND at >= ?",
-            (uid, kind, fp, since_ts),
-        ).fetchone()
-        answered = conn.execute(
-            "SELECT 1 FROM guard_events WHERE user_id = ? AND kind = ? AND fingerprint = ? AND answered = 1 "
-            "AND at >= ?",
-            (uid, kind, fp, cool_ts),
-        ).fetchone()
-        n = max(n, logged)  # for logs, the journal already counted them
-        if n >= rule.times and answered is None:
-            conn.execute("UPDATE guard_events SET answered = 1 WHERE id = ?", (rowid,))
-        return n, first, answered is not None
-
-    n, first_ts, answered_before = await ctx.store.write(record)
+    seen = await ctx.store.record_guard_event(
+        ctx.user.id,
+        kind,
+        fp,
+        ctx.now,
+        window_since=ctx.now - rule.within,
+        cooldown_since=ctx.now - rule.cooldown,
+        forget_before=ctx.now - timedelta(days=30),  # forget occurrences long past any window
+        times=rule.times,
+        counted=logged,  # for logs, the journal already counted them
+    )
+    n, answered_before = seen.count, seen.answered_before
     if n < rule.times:
         return None
-    since = local_stamp(from_ts(first_ts), ctx.local_now())
+    since = local_stamp(seen.first_at, ctx.local_now())
     what = rules.texts[f"what_{kind}"].format(n=n, since=since)
     gist = rules.gist.get(fingerprint if kind == "faq" else kind, "")
     if answered_before:
@@ -201,8 +170,8 @@ async def guard(
             return None  # said once this evening; more would be nagging
         return [_reply(rules.texts["again"].format(what=what, suggestion=""), short=True)]
     # alternate the suggestion, so a person who keeps returning is offered both over time
-    answered = await ctx.store.fetchone("SELECT count(*) FROM guard_events WHERE user_id = ? AND answered = 1", (uid,))
-    suggestion = rules.texts["day_off" if answered[0] % 2 == 0 else "worry_time"]
+    answered = await ctx.store.guard_answers_count(ctx.user.id)
+    suggestion = rules.texts["day_off" if answered % 2 == 0 else "worry_time"]
     return [_reply(rules.texts["first"].format(what=what, gist=gist, suggestion=suggestion))]
 
 
@@ -319,8 +288,8 @@ async def guard_command(ctx: Context) -> list[Reply]:
 
 
 async def guard_section(store, user) -> list[dict]:
-    rows = await store.fetchall("SELECT kind, at, answered FROM guard_events WHERE user_id = ? ORDER BY at", (user.id,))
-    return [{"kind": k, "at": from_ts(at).astimezone(user.tz).isoformat(), "answered": bool(a)} for k, at, a in rows]
+    rows = await store.guard_events(user.id)
+    return [{"kind": e.kind, "at": e.at.astimezone(user.tz).isoformat(), "answered": e.answered} for e in rows]
 
 
 COMMANDS = [Command("guard", guard_command, usage="/guard [on | off]")]

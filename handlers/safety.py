@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
 from bot.choice_ids import Safety
 from bot.messages import Choice, Reply
 from bot.safety_replies import compose, crisis_lines
-from bot.store import Store, StoreError, User, from_ts, to_ts
+from bot.store import Store, StoreError, User, to_ts
+from bot.store.records import SafetyEvent
 from handlers.base import Context, ScreenOutcome, expired
 from rules.safety import Finding, ScreenResult, load_safety_screen
 
@@ -356,22 +356,12 @@ async def _check_answer(ctx: Context, yes: bool) -> list[Reply]:
 # ---- what is kept ---------------------------------------------------------------------------------------
 async def _record(ctx: Context, category: str, rule: str) -> int | None:
     """Keep the hit (category and rule, never the text). An emergency answer never waits on this."""
-    now = to_ts(ctx.now)
-    user_id = ctx.user.id
-
-    def insert(conn: sqlite3.Connection) -> int:
-        cur = conn.execute(
-            "INSERT INTO safety_events(user_id, at, category, rule, entry_id) VALUES (?, ?, ?, ?, NULL)",
-            (user_id, now, category, rule),
-        )
-        return int(cur.lastrowid or 0)
-
     try:
-        return await ctx.store.write(insert)
+        return await ctx.store.record_safety_event(ctx.user.id, ctx.now, category, rule)
     except StoreError:
         log.warning("could not record a safety-screen hit")
         return None
-    except sqlite3.Error:
+    except Exception:  # the database driver's own error, whichever backend
         log.warning("could not record a safety-screen hit")
         log.debug("safety record failure", exc_info=True)
         return None
@@ -384,36 +374,32 @@ async def _link_entry(ctx: Context, event_id: int | None, before_id: int) -> Non
     entry = await ctx.store.last_added_entry(ctx.user.id)
     if entry is None or entry.id <= before_id:
         return
-    await ctx.store.execute("UPDATE safety_events SET entry_id = ? WHERE id = ?", (entry.id, event_id))
+    await ctx.store.link_safety_event(ctx.user.id, event_id, entry.id)
 
 
 async def export_safety(store: Store, user: User) -> list[dict[str, Any]]:
-    rows = await store.fetchall(
-        "SELECT id, at, category, rule, entry_id FROM safety_events WHERE user_id = ? ORDER BY at, id", (user.id,)
-    )
+    rows = await store.safety_events(user.id)
     rules = load_safety_screen()
     out = []
     for r in rows:
-        rule = rules.by_id.get(r["rule"])
+        rule = rules.by_id.get(r.rule)
         out.append(
             {
-                "id": r["id"],
-                "at": from_ts(r["at"]).astimezone(user.tz).isoformat(),
-                "category": r["category"],
-                "rule": r["rule"],
-                "what": rule.what if rule else OTHER_RULES.get(r["rule"], ("", ""))[0],
-                "source": rule.source if rule else OTHER_RULES.get(r["rule"], ("", ""))[1],
-                "entry_id": r["entry_id"],
+                "id": r.id,
+                "at": r.at.astimezone(user.tz).isoformat(),
+                "category": r.category,
+                "rule": r.rule,
+                "what": rule.what if rule else OTHER_RULES.get(r.rule, ("", ""))[0],
+                "source": rule.source if rule else OTHER_RULES.get(r.rule, ("", ""))[1],
+                "entry_id": r.entry_id,
             }
         )
     return out
 
 
-async def safety_events(store: Store, user_id: int) -> list[sqlite3.Row]:
+async def safety_events(store: Store, user_id: int) -> list[SafetyEvent]:
     """For summaries and the report: every hit, oldest first."""
-    return await store.fetchall(
-        "SELECT at, category, rule, entry_id FROM safety_events WHERE user_id = ? ORDER BY at, id", (user_id,)
-    )
+    return await store.safety_events(user_id)
 
 
 SCREEN = screen

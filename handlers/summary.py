@@ -35,13 +35,10 @@ def parse_days(arg: str, default: int) -> int | None:
 
 
 async def _checkins(ctx: Context, period: Period) -> dict[date, dict[str, int]]:
-    rows = await ctx.store.fetchall(
-        "SELECT day, kind, value FROM checkins WHERE user_id = ? AND day BETWEEN ? AND ?",
-        (ctx.user.id, period.first.isoformat(), period.last.isoformat()),
-    )
+    rows = await ctx.store.checkins(ctx.user.id, period.first, period.last)
     out: dict[date, dict[str, int]] = {}
-    for day, kind, value in rows:
-        out.setdefault(date.fromisoformat(day), {})[kind] = value
+    for c in rows:
+        out.setdefault(c.day, {})[c.kind] = c.value
     return out
 
 
@@ -111,16 +108,11 @@ async def summary(ctx: Context) -> list[Reply]:
 
 
 async def _plan(ctx: Context) -> dict | None:
-    row = await ctx.store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (ctx.user.id,))
-    if row is None:
+    plan = await ctx.store.current_plan(ctx.user.id)
+    if plan is None:
         return None
-    from bot.store import from_ts
-
-    days = await ctx.store.fetchone(
-        "SELECT count(DISTINCT day) FROM checkins WHERE user_id = ? AND day >= ?",
-        (ctx.user.id, from_ts(row[0]).astimezone(ctx.tz).date().isoformat()),
-    )
-    return {"status": row[1], "started": f"{from_ts(row[0]).astimezone(ctx.tz):%d %b %Y}", "checkin_days": days[0]}
+    days = await ctx.store.checkin_days_since(ctx.user.id, plan.started_at.astimezone(ctx.tz).date())
+    return {"status": plan.status, "started": f"{plan.started_at.astimezone(ctx.tz):%d %b %Y}", "checkin_days": days}
 
 
 SAFETY_WORDS = {

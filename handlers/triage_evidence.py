@@ -88,11 +88,9 @@ def _said_ongoing(rows, tz, since) -> Any:
 
 
 async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evidence:
-    rows = await store.fetchall(
-        "SELECT region, occurred_at, text FROM entries WHERE user_id = ? AND kind = 'twitch' AND occurred_at >= ? "
-        "AND region IS NOT NULL ORDER BY occurred_at",
-        (user_id, to_ts(now - timedelta(days=LOOKBACK_DAYS))),
-    )
+    since = now - timedelta(days=LOOKBACK_DAYS)
+    twitches = await store.entries(user_id, since=since, kind="twitch", newest_first=False)
+    rows = [(e.region, to_ts(e.occurred_at), e.text) for e in twitches if e.region is not None]
     ev = Evidence()
     if not rows:
         return ev
@@ -204,20 +202,14 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
     """Suggest /triage once when this log makes the journal newly cross a line."""
     if entry.kind != "twitch":
         return []
-    known = {r[0] for r in await ctx.store.fetchall("SELECT flag FROM triage_flags WHERE user_id = ?", (ctx.user.id,))}
+    known = await ctx.store.triage_flags(ctx.user.id)
     if known >= ALL_FLAGS:
         return []  # every line was already pointed out once: nothing left to say, no need to look
     ev = await journal_evidence(ctx.store, ctx.user.id, ctx.now, ctx.tz)
     new = ev.flags - known
     if not new:
         return []
-    ts = to_ts(ctx.now)
-    await ctx.store.write(
-        lambda conn: conn.executemany(
-            "INSERT OR IGNORE INTO triage_flags(user_id, flag, at) VALUES (?, ?, ?)",
-            [(ctx.user.id, f, ts) for f in new],
-        )
-    )
+    await ctx.store.add_triage_flags(ctx.user.id, new, ctx.now)
     lines = [i.text for i in ev.items if i.key in new]
     return [
         Reply(

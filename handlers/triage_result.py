@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.choice_ids import Plan, Triage, TriageSources
 from bot.messages import Reply
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import Store, User
 from handlers.base import Context
 from handlers.safety import enter_after_emergency
 from rules.sources import Numbering, load_facts, references, sources_line
@@ -112,28 +111,18 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
         "mismatches": mismatches,
         "typed": data.get("typed", {}),
     }
-    values = (
-        ctx.user.id,
-        to_ts(ctx.now),
-        r.level,
-        json.dumps([{"source": x.source, "sources": list(x.sources), "text": x.text} for x in r.reasons]),
-        json.dumps(answers),
-        json.dumps(list(r.unsure)),
-        r.rules_version,
-        json.dumps(details),
-    )
     clear = ctx.store.conversation_writer(ctx.user.id, None)
-
-    def save(conn) -> int:
-        cur = conn.execute(
-            "INSERT INTO triage_results(user_id, at, level, reasons, answers, unsure, rules_version, details) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            values,
-        )
-        clear(conn)
-        return cur.lastrowid
-
-    result_id = await ctx.store.write(save)
+    result_id = await ctx.store.save_triage_result(
+        ctx.user.id,
+        ctx.now,
+        r.level,
+        reasons=[{"source": x.source, "sources": list(x.sources), "text": x.text} for x in r.reasons],
+        answers=answers,
+        unsure=list(r.unsure),
+        rules_version=r.rules_version,
+        details=details,
+        also=clear,
+    )
     ctx.store.remember_conversation(ctx.user.id, None)
     ctx.conversation = None
     sources = TriageSources(result_id).button("Sources")  # this result's, even after newer ones
@@ -151,21 +140,11 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
 # ---- what is kept -------------------------------------------------------------------------------
 async def result_sources(store: Store, user_id: int, result_id: int | None = None) -> tuple[str, list[str]] | None:
     """(level, fact ids) of one saved result of this person, or of their latest."""
-    if result_id is None:
-        row = await store.fetchone(
-            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? "
-            "ORDER BY at DESC, id DESC LIMIT 1",
-            (user_id,),
-        )
-    else:
-        row = await store.fetchone(
-            "SELECT at, level, reasons, details FROM triage_results WHERE user_id = ? AND id = ?", (user_id, result_id)
-        )
-    if row is None:
+    found = await store.triage_result(user_id, result_id)
+    if found is None:
         return None
-    details = json.loads(row[3] or "{}")
-    ids = details.get("sources") or [s for r in json.loads(row[2]) for s in r.get("sources", [r["source"]])]
-    return row[1], list(dict.fromkeys(ids))
+    ids = found.details.get("sources") or [s for r in found.reasons for s in r.get("sources", [r["source"]])]
+    return found.level, list(dict.fromkeys(ids))
 
 
 async def sources_replies(ctx: Context, result_id: int | None = None) -> list[Reply]:
@@ -188,16 +167,14 @@ async def sources_replies(ctx: Context, result_id: int | None = None) -> list[Re
 
 
 async def history(ctx: Context) -> list[Reply]:
-    rows = await ctx.store.fetchall(
-        "SELECT at, level, reasons FROM triage_results WHERE user_id = ? ORDER BY at DESC LIMIT 10", (ctx.user.id,)
-    )
+    rows = await ctx.store.triage_results(ctx.user.id, newest_first=True, limit=10)
     if not rows:
         return [Reply("No triage results yet. /triage takes about 3 minutes.")]
     rules = load_triage_rules()
     lines = ["Your triage results, newest first:"]
-    for at, level, reasons in rows:
-        when = from_ts(at).astimezone(ctx.tz)
-        why = [r["text"] for r in json.loads(reasons)][:2]
+    for result in rows:
+        when, level = result.at.astimezone(ctx.tz), result.level
+        why = [r["text"] for r in result.reasons][:2]
         words = rules.levels[level].words if level in rules.levels else level
         lines.append(f"- {when:%a} {when.day} {when:%b %Y}: {words}. " + " ".join(why))
     lines.append("/sources shows the facts behind the latest one.")
@@ -205,27 +182,23 @@ async def history(ctx: Context) -> list[Reply]:
 
 
 async def export_section(store: Store, user: User) -> list[dict]:
-    rows = await store.fetchall(
-        "SELECT at, level, reasons, answers, unsure, rules_version, details FROM triage_results "
-        "WHERE user_id = ? ORDER BY at",
-        (user.id,),
-    )
+    rows = await store.triage_results(user.id)
     rules = load_triage_rules()
     facts = load_facts()
     out = []
     for r in rows:
-        details = json.loads(r[6] or "{}")
+        details = r.details
         ids = details.get("sources") or []
         out.append(
             {
-                "at": from_ts(r[0]).astimezone(user.tz).isoformat(),
-                "level": r[1],
-                "words": details.get("words") or (rules.levels[r[1]].words if r[1] in rules.levels else r[1]),
+                "at": r.at.astimezone(user.tz).isoformat(),
+                "level": r.level,
+                "words": details.get("words") or (rules.levels[r.level].words if r.level in rules.levels else r.level),
                 "action": details.get("action", ""),
-                "reasons": json.loads(r[2]),
+                "reasons": r.reasons,
                 "notes": details.get("notes", []),
-                "answers": json.loads(r[3]),
-                "unsure": json.loads(r[4]),
+                "answers": r.answers,
+                "unsure": r.unsure,
                 "for": details.get("for"),
                 "age": details.get("age"),
                 "journal": details.get("journal", {}),
@@ -235,7 +208,7 @@ async def export_section(store: Store, user: User) -> list[dict]:
                     for i in ids
                     if i in facts
                 ],
-                "rules_version": r[5],
+                "rules_version": r.rules_version,
             }
         )
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.store import Store, User, from_ts
+from bot.store import Store, User
 from rules.reminders import load_reminder_rules
 
 
@@ -17,12 +17,8 @@ class AbsentAnswer:
 
 
 async def absent_answers(store: Store, user: User, since: datetime | None = None) -> list[AbsentAnswer]:
-    sql, params = "SELECT at, question, answer FROM absent_answers WHERE user_id = ?", [user.id]
-    if since is not None:
-        sql += " AND at >= ?"
-        params.append(int(since.timestamp()))
-    rows = await store.fetchall(sql + " ORDER BY at, id", params)
-    return [AbsentAnswer(from_ts(at).astimezone(user.tz).date(), q, a) for at, q, a in rows]
+    rows = await store.absent_answers(user.id, since)
+    return [AbsentAnswer(r.at.astimezone(user.tz).date(), r.question, r.answer) for r in rows]
 
 
 def times_words(n: int) -> str:

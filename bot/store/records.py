@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -165,3 +165,91 @@ class HealthReading:
 
     schema_version: int
     scheduler_at: int | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A person's self-care plan (one row a person; a new start replaces it)."""
+
+    user_id: int
+    started_at: datetime
+    status: str  # active | stopped | done
+    caffeine_start: int | None  # cups a day when it started
+    weeks_checked: int
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Checkin:
+    day: date  # the local day the answer is about
+    kind: str  # cups | glasses | sleep_hours | stress
+    value: int
+
+
+@dataclass(frozen=True)
+class CheckinAverage:
+    kind: str
+    average: float
+    count: int
+
+
+@dataclass(frozen=True)
+class AppointmentNotes:
+    worry: str
+    changed: str
+    questions: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RegionSpan:
+    """Twitches logged in one region: when the first and the last happened, and how many."""
+
+    region: str | None
+    first_at: datetime
+    last_at: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class GuardEvent:
+    kind: str  # faq | triage | log
+    at: datetime
+    answered: bool
+
+
+@dataclass(frozen=True)
+class GuardCount:
+    """One recorded occurrence of a worry, seen with the others of the same fingerprint."""
+
+    count: int  # occurrences within the window (at least the count asked for)
+    first_at: datetime  # the earliest of them
+    answered_before: bool  # the guard already answered one within the cool-down
+
+
+@dataclass(frozen=True)
+class StoredAbsentAnswer:
+    at: datetime
+    question: str  # weakness | wasting | bulbar
+    answer: str  # no | yes | unsure
+
+
+@dataclass(frozen=True)
+class TriageRecord:
+    id: int
+    at: datetime
+    level: str
+    reasons: list[dict[str, Any]]
+    answers: dict[str, Any]
+    unsure: list[str]
+    rules_version: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SafetyEvent:
+    id: int
+    at: datetime
+    category: str  # emergency | crisis | urgent_gp | pregnancy | red_flag
+    rule: str
+    entry_id: int | None
