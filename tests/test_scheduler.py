@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,7 +133,7 @@ async def test_crash_after_claim_before_send_hands_over_once_after_restart(engin
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     # The first process claims one batch of 4 and dies before handing any of it over.
     now_ts = to_ts(clock.now())
-    claimed, looked, _ = await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 4))
+    claimed, looked, _ = await claim_due(engine.store, now_ts, 1800, 4)
     assert len(claimed) == 4 and looked == 4 and sender.sent == []
     clock.advance(minutes=3)  # restart takes a few minutes, well inside the grace period
     restarted = make_scheduler(engine, batch=4)
@@ -151,7 +152,7 @@ async def test_claims_older_than_the_grace_period_expire_after_restart(engine, c
     await add_reminder(engine, user, "hydration", "07:05")
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     now_ts = to_ts(clock.now())
-    await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 100))
+    await claim_due(engine.store, now_ts, 1800, 100)
     clock.advance(hours=2)
     assert await make_scheduler(engine).tick() == 0
     assert sender.sent == []
@@ -165,7 +166,7 @@ async def test_crash_during_the_send_is_not_repeated(engine, clock, sender):
     await add_reminder(engine, user, "hydration", "07:05")
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     now_ts = to_ts(clock.now())
-    claimed, _, _ = await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 100))
+    claimed, _, _ = await claim_due(engine.store, now_ts, 1800, 100)
     # handed to the platform (status 'sending'), then the process died mid-send
     await engine.store.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", (claimed[0].delivery_id,))
     clock.advance(minutes=1)
@@ -232,8 +233,7 @@ async def test_pause_holds_reminders_until_it_ends(engine, clock, timed):
     clock.set(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
     user = await add_user(engine, "p", "Europe/Berlin")
     await add_reminder(engine, user, "caffeine", "07:30")
-    settings = await get_settings(engine.store, user.id)
-    settings.paused_until = to_ts(clock.now() + timedelta(days=3))
+    settings = replace(await get_settings(engine.store, user.id), paused_until=to_ts(clock.now() + timedelta(days=3)))
 
     await apply(engine.store, user, clock.now(), lambda conn: write_settings(conn, user.id, settings))
     scheduler = make_scheduler(engine)
@@ -246,8 +246,7 @@ async def test_quiet_hours_hold_a_reminder_back(engine, clock, sender):
     clock.set(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
     user = await add_user(engine, "q", "Europe/Berlin")
     await add_reminder(engine, user, "journal", "22:30")
-    settings = await get_settings(engine.store, user.id)
-    settings.quiet_start, settings.quiet_end = 22 * 60, 7 * 60
+    settings = replace(await get_settings(engine.store, user.id), quiet_start=22 * 60, quiet_end=7 * 60)
     await apply(engine.store, user, clock.now(), lambda conn: write_settings(conn, user.id, settings))
     scheduler = make_scheduler(engine)
     await run_until(scheduler, clock, datetime(2026, 6, 2, 4, 0, tzinfo=UTC), step=timedelta(minutes=30))
