@@ -562,3 +562,36 @@ class RemindersStore(StoreCore):
     async def day_marks_of(self, user_id: int) -> list[DayMark]:
         rows = await self.fetchall("SELECT day, mark FROM day_marks WHERE user_id = ? ORDER BY day", (user_id,))
         return [DayMark(r[0], r[1]) for r in rows]
+
+    # ---- benchmarks ------------------------------------------------------------------------------
+    async def seed_due_reminders(
+        self, people: int, per_user: int, kinds: Sequence[str], tz: str, platform: str, due_from: int
+    ) -> int:
+        """Fill an EMPTY database with `people` people (ids 1..people, identities "u1"...), each with
+        `per_user` reminders all due within the minute from `due_from` (bench/reminders.py).
+        One transaction; returns how many reminders it wrote."""
+
+        def run(tx: Tx) -> int:
+            users = range(1, people + 1)
+            tx.executemany(
+                "INSERT INTO users(id, timezone, created_at) VALUES (?, ?, ?)", [(u, tz, due_from) for u in users]
+            )
+            tx.executemany(
+                "INSERT INTO identities(platform, external_id, user_id, chat_id, last_seen) VALUES (?, ?, ?, ?, ?)",
+                [(platform, f"u{u}", u, f"u{u}", due_from) for u in users],
+            )
+            rows = [
+                (u, kinds[k % len(kinds)], due_from + (u * per_user + k) % 60) for u in users for k in range(per_user)
+            ]
+            tx.executemany(
+                "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, ?, 0, 420, 1, ?)",
+                rows,
+            )
+            return len(rows)
+
+        return int(await self.write(run))
+
+    async def count_due_reminders(self, at_ts: int) -> int:
+        """How many reminders are due at `at_ts` (not yet claimed)."""
+        row = await self.fetchone("SELECT count(*) FROM reminders WHERE next_due <= ?", (at_ts,))
+        return int(row[0]) if row else 0
