@@ -391,3 +391,30 @@ async def test_a_console_delivers_only_its_own_persons_reminders_and_touches_no_
     await bot.tick()
     after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
     assert after[other.id] == before[other.id] and after[bot_user.id] != before[bot_user.id]
+
+
+async def test_the_claim_select_ends_where_a_backend_adds_its_row_lock(engine, clock, sender):
+    """PostgreSQL appends " FOR UPDATE SKIP LOCKED" to the claim's SELECT; it must go at its very end."""
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    user = await add_user(engine, "lock", "UTC")
+    await add_reminder(engine, user, "hydration", "05:10")
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+    engine.store._LOCK_CLAUSE = " -- a backend's row lock goes here"
+    try:
+        claimed, looked, _ = await claim_due(engine.store, to_ts(clock.now()), 1800, 10)
+    finally:
+        del engine.store._LOCK_CLAUSE
+    assert looked == 1 and [d.user_id for d in claimed] == [user.id]
+
+
+async def test_kind_writers_for_the_plan(engine, clock):
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    user = await add_user(engine, "plan", "UTC")
+    await add_reminder(engine, user, "checkin", "20:00", weekday=0)
+    store = engine.store
+    await apply(store, user, clock.now(), store.kind_minute_writer(user.id, "checkin", 20 * 60))
+    assert tuple(await store.fetchone("SELECT minute, custom FROM reminders")) == (1200, 0)  # same time: not by hand
+    await apply(store, user, clock.now(), store.kind_minute_writer(user.id, "checkin", 21 * 60))
+    assert tuple(await store.fetchone("SELECT minute, custom FROM reminders")) == (1260, 1)
+    await store.write(store.kind_off_writer(user.id, "checkin"))
+    assert tuple(await store.fetchone("SELECT enabled, next_due FROM reminders")) == (0, None)

@@ -346,6 +346,25 @@ class RemindersStore(StoreCore):
         )
 
     @staticmethod
+    def kind_off_writer(user_id: int, kind: str) -> Write:
+        """Switch one kind off and clear its next time at once (no rescheduling needed after it)."""
+
+        def run(tx: Tx) -> None:
+            _set_enabled(tx, user_id, kind, False)
+            tx.execute("UPDATE reminders SET next_due = NULL WHERE user_id = ? AND kind = ?", (user_id, kind))
+
+        return run
+
+    @staticmethod
+    def kind_minute_writer(user_id: int, kind: str, minute: int) -> Write:
+        """Move a kind's repeating reminders to `minute`; a real move counts as chosen by hand."""
+        return lambda tx: tx.execute(
+            "UPDATE reminders SET minute = ?, custom = CASE WHEN minute = ? THEN custom ELSE 1 END "
+            "WHERE user_id = ? AND kind = ? AND once = 0",
+            (minute, minute, user_id, kind),
+        )
+
+    @staticmethod
     def all_off_writer(user_id: int) -> Write:
         """Switch every reminder of a person off (and drop snoozed copies)."""
 
