@@ -18,11 +18,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.store import Store, User, from_ts, to_ts
 from bot.store.records import Tx
-from bot.store.reminders import Reminder, ReminderSettings, RemindersStore, in_quiet
+from bot.store.reminders import Reminder, RemindersStore
+from bot.store.reminders import ReminderSettings as ReminderSettings  # re-exported for handlers
+from bot.store.reminders import in_quiet as in_quiet
 from bot.store.reminders import zone as _zone
 from rules.reminders import KIND_ORDER, load_reminder_rules
-
-__all__ = ["Reminder", "ReminderSettings", "in_quiet"]
 
 _TINY = timedelta(microseconds=1)
 

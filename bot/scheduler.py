@@ -40,9 +40,10 @@ from bot.messages import Reply
 from bot.reminders import next_due_ts
 from bot.store import to_ts
 from bot.store.records import Tx
-from bot.store.reminders import EVERYONE, DueReminder, RemindersStore, Scope
-
-__all__ = ["EVERYONE", "DueReminder", "ReminderScheduler", "Scope", "claim_due", "on_the_wire"]
+from bot.store.reminders import EVERYONE as EVERYONE  # re-exported: adapters, cli and tests import them here
+from bot.store.reminders import DueReminder as DueReminder
+from bot.store.reminders import RemindersStore
+from bot.store.reminders import Scope as Scope
 
 log = logging.getLogger(__name__)
 
