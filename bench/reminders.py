@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,35 +47,16 @@ def rss_now_mb() -> float:
 def populate(db: str, users: int, per_user: int) -> dict:
     from bot.store import Store
 
-    async def migrate() -> None:
-        store = await Store.open(db)
-        await store.close()
+    async def seed() -> int:
+        store = await Store.open(db, synchronous="OFF")
+        try:
+            return await store.seed_due_reminders(
+                users, per_user, KINDS, "Europe/Berlin", "console", int(T0.timestamp())
+            )
+        finally:
+            await store.close()
 
-    asyncio.run(migrate())
-    t0 = int(T0.timestamp())
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO users(id, timezone, created_at) VALUES (?, 'Europe/Berlin', ?)",
-        ((u, t0) for u in range(1, users + 1)),
-    )
-    conn.executemany(
-        "INSERT INTO identities(platform, external_id, user_id, chat_id, last_seen) VALUES ('console', ?, ?, ?, ?)",
-        ((f"u{u}", u, f"u{u}", t0) for u in range(1, users + 1)),
-    )
-    conn.executemany(
-        "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) VALUES (?, ?, 0, 420, 1, ?)",
-        (
-            (u, KINDS[k % len(KINDS)], t0 + (u * per_user + k) % 60)
-            for u in range(1, users + 1)
-            for k in range(per_user)
-        ),
-    )
-    conn.execute("COMMIT")
-    conn.close()
-    return {"reminders": users * per_user}
+    return {"reminders": asyncio.run(seed())}
 
 
 class CountingSender:
@@ -111,7 +91,7 @@ def queue(db: str, batch: int) -> dict:
             durations.append(time.perf_counter() - t)
         again = await scheduler.tick()  # nothing twice
         end = int(T0.timestamp()) + 60
-        left = (await store.fetchone("SELECT count(*) FROM reminders WHERE next_due <= ?", (end,)))[0]
+        left = await store.count_due_reminders(end)
         await store.close()
         busy = sum(durations)
         ordered = sorted(durations)

@@ -9,26 +9,22 @@ On a spring-forward day a time that does not exist (02:30) fires once, an hour l
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.store import Store, User, from_ts, to_ts
+from bot.store.records import Tx
+from bot.store.reminders import Reminder, RemindersStore
+from bot.store.reminders import ReminderSettings as ReminderSettings  # re-exported for handlers
+from bot.store.reminders import in_quiet as in_quiet
+from bot.store.reminders import zone as _zone
 from rules.reminders import KIND_ORDER, load_reminder_rules
 
 _TINY = timedelta(microseconds=1)
-
-
-@lru_cache(maxsize=4096)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except Exception:
-        return ZoneInfo("UTC")
 
 
 @lru_cache(maxsize=16384)
@@ -62,82 +58,23 @@ def next_due_ts(minute: int, weekday: int | None, tz: str, after_ts: int) -> int
     return to_ts(next_fire(minute, weekday, tz, from_ts(after_ts)))
 
 
-def in_quiet(minute: int, start: int | None, end: int | None) -> bool:
-    """Is a local time of day inside quiet hours (which may wrap past midnight)?"""
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= minute < end
-    return minute >= start or minute < end
-
-
-@dataclass
-class ReminderSettings:
-    wake: int | None = None
-    bedtime: int | None = None
-    quiet_start: int | None = None
-    quiet_end: int | None = None
-    paused_until: int | None = None
-
-    @property
-    def has_times(self) -> bool:
-        return self.wake is not None and self.bedtime is not None
-
-
-@dataclass(frozen=True)
-class Reminder:
-    id: int
-    kind: str
-    slot: int
-    minute: int
-    weekday: int | None
-    enabled: bool
-    next_due: int | None
-
-
 async def get_settings(store: Store, user_id: int) -> ReminderSettings:
-    row = await store.fetchone(
-        "SELECT wake, bedtime, quiet_start, quiet_end, paused_until FROM reminder_settings WHERE user_id = ?",
-        (user_id,),
-    )
-    return ReminderSettings(*row) if row else ReminderSettings()
+    return await store.reminder_settings(user_id)
 
 
-def write_settings(conn: sqlite3.Connection, user_id: int, s: ReminderSettings) -> None:
-    conn.execute(
-        "INSERT INTO reminder_settings(user_id, wake, bedtime, quiet_start, quiet_end, paused_until) "
-        "VALUES (?,?,?,?,?,?) ON CONFLICT(user_id) DO UPDATE SET wake=excluded.wake, bedtime=excluded.bedtime, "
-        "quiet_start=excluded.quiet_start, quiet_end=excluded.quiet_end, paused_until=excluded.paused_until",
-        (user_id, s.wake, s.bedtime, s.quiet_start, s.quiet_end, s.paused_until),
-    )
+def write_settings(conn: Tx, user_id: int, s: ReminderSettings) -> None:
+    RemindersStore.settings_writer(user_id, s)(conn)
 
 
 async def list_reminders(store: Store, user_id: int) -> list[Reminder]:
-    rows = await store.fetchall(
-        "SELECT id, kind, slot, minute, weekday, enabled, next_due FROM reminders "
-        "WHERE user_id = ? AND once = 0 ORDER BY kind, slot",
-        (user_id,),
-    )
-    out = [Reminder(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+    out = await store.reminders_of(user_id)
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     return sorted(out, key=lambda r: (order.get(r.kind, 99), r.minute))
 
 
-def reschedule(conn: sqlite3.Connection, user_id: int, tz: str, now_ts: int) -> int:
+def reschedule(conn: Tx, user_id: int, tz: str, now_ts: int) -> int:
     """Recompute next_due of every enabled reminder of a person (after a zone, time or pause change)."""
-    row = conn.execute("SELECT paused_until FROM reminder_settings WHERE user_id = ?", (user_id,)).fetchone()
-    after = max(now_ts, row[0] or 0) if row else now_ts
-    rows = conn.execute(
-        "SELECT id, minute, weekday FROM reminders WHERE user_id = ? AND enabled = 1 AND once = 0", (user_id,)
-    ).fetchall()
-    conn.executemany(
-        "UPDATE reminders SET next_due = ? WHERE id = ?",
-        [(next_due_ts(m, wd, tz, after), rid) for rid, m, wd in rows],
-    )
-    conn.execute("UPDATE reminders SET next_due = NULL WHERE user_id = ? AND enabled = 0", (user_id,))
-    if row and row[0] and row[0] > now_ts:  # paused: a pending snooze would break the pause
-        conn.execute("DELETE FROM reminders WHERE user_id = ? AND once = 1", (user_id,))
-    return len(rows)
+    return RemindersStore.reschedule_writer(user_id, tz, now_ts, next_due_ts)(conn)
 
 
 def default_rows(kind: str, wake: int, bedtime: int, weekday: int | None = None) -> list[tuple[int, int, int | None]]:
@@ -148,8 +85,12 @@ def default_rows(kind: str, wake: int, bedtime: int, weekday: int | None = None)
     return [(slot, m, wd) for slot, m in enumerate(minutes)]
 
 
+def _layout(wake: int, bedtime: int) -> Callable[[str, int | None], list[tuple[int, int, int | None]]]:
+    return lambda kind, weekday: default_rows(kind, wake, bedtime, weekday)
+
+
 def upsert_kind(
-    conn: sqlite3.Connection,
+    conn: Tx,
     user_id: int,
     kind: str,
     rows: list[tuple[int, int, int | None]],
@@ -157,82 +98,34 @@ def upsert_kind(
     custom: bool = False,
 ) -> None:
     """Put a kind's rows in place (replacing its slots); next_due is set by reschedule()."""
-    conn.execute("DELETE FROM reminders WHERE user_id = ? AND kind = ?", (user_id, kind))
-    conn.executemany(
-        "INSERT INTO reminders(user_id, kind, slot, minute, weekday, enabled, custom) VALUES (?,?,?,?,?,?,?)",
-        [(user_id, kind, slot, m, wd, int(enabled), int(custom)) for slot, m, wd in rows],
-    )
-
-
-def kind_state(conn: sqlite3.Connection, user_id: int, kind: str) -> tuple[bool, bool, int | None] | None:
-    """(enabled, custom, weekday) of a kind the person has, or None."""
-    row = conn.execute(
-        "SELECT max(enabled), max(custom), max(weekday) FROM reminders WHERE user_id = ? AND kind = ? AND once = 0",
-        (user_id, kind),
-    ).fetchone()
-    return None if row is None or row[0] is None else (bool(row[0]), bool(row[1]), row[2])
+    RemindersStore.kind_writer(user_id, kind, rows, enabled, custom)(conn)
 
 
 def enable_defaults(
-    conn: sqlite3.Connection, user_id: int, kinds: list[str], wake: int, bedtime: int, weekday: int | None = None
+    conn: Tx, user_id: int, kinds: list[str], wake: int, bedtime: int, weekday: int | None = None
 ) -> None:
     """Switch kinds on: times the person chose are kept, the others follow wake-up and bedtime."""
-    for kind in kinds:
-        state = kind_state(conn, user_id, kind)
-        if state is not None and state[1]:
-            set_kind_enabled(conn, user_id, kind, True)
-        else:
-            upsert_kind(conn, user_id, kind, default_rows(kind, wake, bedtime, weekday))
+    RemindersStore.kinds_enabler(user_id, kinds, _layout(wake, bedtime), weekday)(conn)
 
 
-def relayout(conn: sqlite3.Connection, user_id: int, wake: int, bedtime: int) -> None:
+def relayout(conn: Tx, user_id: int, wake: int, bedtime: int) -> None:
     """After a new wake-up time or bedtime: move every kind whose times were not chosen by hand."""
-    for kind in load_reminder_rules().kinds:
-        state = kind_state(conn, user_id, kind)
-        if state is not None and not state[1]:
-            upsert_kind(conn, user_id, kind, default_rows(kind, wake, bedtime, state[2]), enabled=state[0])
+    RemindersStore.relayout_writer(user_id, load_reminder_rules().kinds, _layout(wake, bedtime))(conn)
 
 
-def set_kind_enabled(conn: sqlite3.Connection, user_id: int, kind: str, enabled: bool) -> int:
-    n = conn.execute(
-        "UPDATE reminders SET enabled = ? WHERE user_id = ? AND kind = ? AND once = 0", (int(enabled), user_id, kind)
-    ).rowcount
-    if not enabled:
-        conn.execute("DELETE FROM reminders WHERE user_id = ? AND kind = ? AND once = 1", (user_id, kind))
-    return n
+def set_kind_enabled(conn: Tx, user_id: int, kind: str, enabled: bool) -> int:
+    return RemindersStore.kind_enabled_writer(user_id, kind, enabled)(conn)
 
 
-def switch_all_off(conn: sqlite3.Connection, user_id: int) -> None:
-    conn.execute("UPDATE reminders SET enabled = 0, next_due = NULL WHERE user_id = ? AND once = 0", (user_id,))
-    conn.execute("DELETE FROM reminders WHERE user_id = ? AND once = 1", (user_id,))
+def switch_all_off(conn: Tx, user_id: int) -> None:
+    RemindersStore.all_off_writer(user_id)(conn)
 
 
-async def apply(store: Store, user: User, now: datetime, change) -> int:
+async def apply(store: Store, user: User, now: datetime, change: Callable[[Tx], Any]) -> int:
     """Run `change(conn)` and recompute the person's next times in the same transaction."""
-
-    def run(conn: sqlite3.Connection) -> int:
-        change(conn)
-        return reschedule(conn, user.id, user.timezone, to_ts(now))
-
-    return await store.write(run)
+    return await store.reschedule_reminders(user.id, user.timezone, to_ts(now), next_due_ts, change)
 
 
 async def snooze(store: Store, user_id: int, reminder_id: int, until: datetime) -> bool:
     """A one-off copy of a reminder at `until`; False if that reminder is gone or off."""
-
-    def run(conn: sqlite3.Connection) -> bool:
-        row = conn.execute(
-            "SELECT kind, slot, minute, weekday FROM reminders WHERE id = ? AND user_id = ? AND enabled = 1",
-            (reminder_id, user_id),
-        ).fetchone()
-        if row is None:
-            return False
-        conn.execute("DELETE FROM reminders WHERE user_id = ? AND kind = ? AND once = 1", (user_id, row[0]))
-        conn.execute(
-            "INSERT INTO reminders(user_id, kind, slot, minute, weekday, enabled, once, next_due) "
-            "VALUES (?,?,?,?,?,1,1,?)",
-            (user_id, row[0], row[1], row[2], row[3], to_ts(until)),
-        )
-        return True
-
-    return await store.write(run)
+    return await store.snooze_reminder(user_id, reminder_id, to_ts(until))

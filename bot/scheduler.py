@@ -29,18 +29,21 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.messages import Reply
-from bot.reminders import _zone, in_quiet, next_due_ts, switch_all_off
+from bot.reminders import next_due_ts
 from bot.store import to_ts
+from bot.store.records import Tx
+from bot.store.reminders import EVERYONE as EVERYONE  # re-exported: adapters, cli and tests import them here
+from bot.store.reminders import DueReminder as DueReminder
+from bot.store.reminders import RemindersStore
+from bot.store.reminders import Scope as Scope
 
 log = logging.getLogger(__name__)
 
@@ -48,40 +51,6 @@ BATCH_SIZE = 50  # claimed per transaction: a slice, handed over before the next
 SEND_CONCURRENCY = 4  # sends in flight at once: the most a kill -9 can leave unknown
 KEEP_DELIVERIES_S = 3 * 86400
 CLEANUP_EVERY_S = 3600
-
-_SELECT_DUE = (
-    "SELECT r.id, r.user_id, r.kind, r.slot, r.minute, r.weekday, r.once, r.next_due, u.timezone, "
-    "s.quiet_start, s.quiet_end, p.status, p.started_at, p.caffeine_start "
-    "FROM reminders r JOIN users u ON u.id = r.user_id "
-    "LEFT JOIN reminder_settings s ON s.user_id = r.user_id "
-    "LEFT JOIN plans p ON p.user_id = r.user_id "
-    "WHERE r.next_due <= ? {scope}ORDER BY r.next_due LIMIT ?"
-)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose reminders a scheduler may touch: everyone, people on some platforms, or one identity."""
-
-    platforms: frozenset[str] | None = None
-    identity: tuple[str, str] | None = None
-
-    def sql(self, column: str) -> tuple[str, tuple]:
-        if self.identity is not None:
-            return (
-                f"AND {column} IN (SELECT user_id FROM identities WHERE platform = ? AND external_id = ?) ",
-                self.identity,
-            )
-        if self.platforms is not None:
-            marks = ",".join("?" * len(self.platforms))
-            return (
-                f"AND {column} IN (SELECT user_id FROM identities WHERE platform IN ({marks})) ",
-                tuple(sorted(self.platforms)),
-            )
-        return "", ()
-
-
-EVERYONE = Scope()
 
 # Set by the scheduler around one person's send; an adapter awaits on_the_wire() right before a
 # request leaves for the platform, which records the delivery as 'sending' (once).
@@ -98,109 +67,17 @@ async def on_the_wire() -> None:
         await hook()
 
 
-@dataclass(frozen=True)
-class DueReminder:
-    """One reminder claimed for one due time: everything needed to word it."""
-
-    delivery_id: int
-    reminder_id: int
-    user_id: int
-    kind: str
-    slot: int
-    due_at: int  # unix seconds
-    tz: str
-    plan_status: str | None = None
-    plan_started: int | None = None
-    caffeine_start: int | None = None
-
-    @property
-    def local_due(self) -> datetime:
-        return datetime.fromtimestamp(self.due_at, UTC).astimezone(_zone(self.tz))
-
-
 Composer = Callable[[Engine, DueReminder], Awaitable[list[Reply]]]
 
 
-def claim_due(
-    conn: sqlite3.Connection, now_ts: int, grace_s: int, limit: int, scope: Scope = EVERYONE
+async def claim_due(
+    store: RemindersStore, now_ts: int, grace_s: int, limit: int, scope: Scope = EVERYONE
 ) -> tuple[list[DueReminder], int, int]:
-    """Claim up to `limit` due reminders in this transaction.
+    """Claim up to `limit` due reminders in one transaction.
 
     Returns (claimed, rows looked at, skipped). Rows looked at < limit means nothing else is due.
     """
-    where, params = scope.sql("r.user_id")
-    rows = conn.execute(_SELECT_DUE.format(scope=where), (now_ts, *params, limit)).fetchall()
-    claimed: list[DueReminder] = []
-    moves: list[tuple[int | None, int]] = []
-    finished: list[tuple[int]] = []
-    skipped = 0
-    cache: dict[tuple, int] = {}
-    oldest_ok = now_ts - grace_s
-    for rid, uid, kind, slot, minute, weekday, once, due, tz, q_start, q_end, p_status, p_start, p_caf in rows:
-        if once:
-            finished.append((rid,))
-            if due < oldest_ok:
-                skipped += 1
-                continue
-        else:
-            key = (minute, weekday, tz, now_ts)
-            nxt = cache.get(key)
-            if nxt is None:
-                nxt = cache[key] = next_due_ts(minute, weekday, tz, now_ts)
-            moves.append((nxt, rid))
-            if due < oldest_ok:  # missed by more than the grace period: the latest time still in it
-                key = (minute, weekday, tz, oldest_ok - 1)
-                latest = cache.get(key)
-                if latest is None:
-                    latest = cache[key] = next_due_ts(minute, weekday, tz, oldest_ok - 1)
-                if latest > now_ts:
-                    skipped += 1
-                    continue
-                due = latest
-        if q_start is not None and q_end is not None:
-            local = datetime.fromtimestamp(due, UTC).astimezone(_zone(tz))
-            if in_quiet(local.hour * 60 + local.minute, q_start, q_end):
-                skipped += 1
-                continue
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO deliveries(reminder_id, user_id, due_at) VALUES (?,?,?)", (rid, uid, due)
-        )
-        if cur.rowcount != 1:
-            continue  # already claimed once for this due time: never twice
-        claimed.append(DueReminder(cur.lastrowid, rid, uid, kind, slot, due, tz, p_status, p_start, p_caf))
-    if moves:
-        conn.executemany("UPDATE reminders SET next_due = ? WHERE id = ?", moves)
-    if finished:
-        conn.executemany("UPDATE reminders SET next_due = NULL, enabled = 0 WHERE id = ?", finished)
-    return claimed, len(rows), skipped
-
-
-def recover_claimed(conn: sqlite3.Connection, now_ts: int, grace_s: int, scope: Scope = EVERYONE) -> list[DueReminder]:
-    """Claims a previous run wrote but never handed over: still-fresh ones come back, older ones expire.
-
-    Sends a previous run began but never recorded ('sending') become 'unknown': maybe delivered,
-    maybe not, and never sent twice.
-    """
-    where, params = scope.sql("user_id")
-    conn.execute(f"UPDATE deliveries SET status = 'unknown' WHERE status = 'sending' {where}", params)
-    conn.execute(
-        f"UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ? {where}",
-        (now_ts - grace_s, *params),
-    )
-    conn.execute(  # a claim whose reminder is gone (switched off, erased) has nothing left to send
-        "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' "
-        f"AND reminder_id NOT IN (SELECT id FROM reminders) {where}",
-        params,
-    )
-    where_d, params = scope.sql("d.user_id")
-    rows = conn.execute(
-        "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, p.started_at, "
-        "p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
-        "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
-        f"WHERE d.status = 'claimed' {where_d}ORDER BY d.due_at",
-        params,
-    ).fetchall()
-    return [DueReminder(*r) for r in rows]
+    return await store.claim_due_reminders(now_ts, grace_s, limit, scope, next_due=next_due_ts)
 
 
 class ReminderScheduler:
@@ -291,16 +168,14 @@ class ReminderScheduler:
             now_ts = to_ts(now)
             handed = 0
             if not self._recovered:
-                recovered = await self.store.write(lambda conn: recover_claimed(conn, now_ts, self.grace_s, self.scope))
+                recovered = await self.store.recover_claimed(now_ts, self.grace_s, self.scope)
                 self._recovered = True
                 if recovered:
                     log.info("handing over %d reminders claimed before a restart", len(recovered))
                     handed += await self._hand_over(recovered)
             cleanup = now_ts - self._last_cleanup >= CLEANUP_EVERY_S
             while not self._stopping:
-                claimed, looked, skipped = await self.store.write(
-                    lambda conn, c=cleanup: self._claim_batch(conn, now_ts, c)
-                )
+                claimed, looked, skipped = await self.store.write(self._claim_batch(now_ts, cleanup))
                 cleanup = False
                 if skipped:
                     log.info("skipped %d reminders (missed beyond the grace period or in quiet hours)", skipped)
@@ -313,22 +188,21 @@ class ReminderScheduler:
             del self.tick_durations[:-1000]
             return handed
 
-    def _claim_batch(self, conn: sqlite3.Connection, now_ts: int, cleanup: bool) -> tuple[list, int, int]:
-        if cleanup:
-            self._last_cleanup = now_ts
-            where, params = self.scope.sql("user_id")
-            conn.execute(
-                f"DELETE FROM deliveries WHERE due_at < ? AND status != 'claimed' {where}",
-                (now_ts - KEEP_DELIVERIES_S, *params),
-            )
-            conn.execute(f"DELETE FROM reminders WHERE once = 1 AND next_due IS NULL {where}", params)
-        if self.scope == EVERYONE or self.scope.identity is None:  # a console is not the bot's scheduler
-            conn.execute(
-                "INSERT INTO heartbeat(name, at) VALUES ('scheduler', ?) "
-                "ON CONFLICT(name) DO UPDATE SET at = excluded.at",
-                (now_ts,),
-            )
-        return claim_due(conn, now_ts, self.grace_s, self.batch_size, self.scope)
+    def _claim_batch(self, now_ts: int, cleanup: bool) -> Callable[[Tx], tuple[list[DueReminder], int, int]]:
+        """One transaction: old deliveries cleaned up (now and then), the heartbeat, one claimed slice."""
+        store = self.store
+        claim = store.claim_writer(now_ts, self.grace_s, self.batch_size, self.scope, next_due_ts)
+        beats = self.scope == EVERYONE or self.scope.identity is None  # a console is not the bot's scheduler
+
+        def run(tx: Tx) -> tuple[list[DueReminder], int, int]:
+            if cleanup:
+                self._last_cleanup = now_ts
+                store.cleanup_writer(now_ts - KEEP_DELIVERIES_S, self.scope)(tx)
+            if beats:
+                store.beat_writer("scheduler", now_ts)(tx)
+            return claim(tx)
+
+        return run
 
     async def _hand_over(self, claimed: list[DueReminder]) -> int:
         """Send a slice, a few people at a time, recording each delivery's state as it goes.
@@ -346,21 +220,15 @@ class ReminderScheduler:
             nonlocal handed
             while queue and not self._stopping:
                 uid, items = queue.pop()
-                ids = [(d.delivery_id,) for d in items]
+                ids = [d.delivery_id for d in items]
 
                 async def mark_sending(ids=ids) -> None:
-                    await self.store.write(
-                        lambda conn: conn.executemany("UPDATE deliveries SET status = 'sending' WHERE id = ?", ids)
-                    )
+                    await self.store.mark_deliveries(ids, "sending")
 
                 status = await asyncio.create_task(self._send_one(uid, items), context=_wire_context(mark_sending))
 
-                def record(conn: sqlite3.Connection, status=status, ids=ids, uid=uid) -> None:
-                    conn.executemany(f"UPDATE deliveries SET status = '{status}' WHERE id = ?", ids)
-                    if status == "blocked":
-                        switch_all_off(conn, uid)
-
-                await self.store.write(record)
+                also = self.store.all_off_writer(uid) if status == "blocked" else None
+                await self.store.mark_deliveries(ids, status, also)
                 if status == "sent":
                     handed += len(items)
                 elif status == "blocked":

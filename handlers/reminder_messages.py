@@ -138,14 +138,7 @@ def _parse_day(ctx: Context, raw: str) -> date | None:
 
 async def save_checkin(store: Store, user: User, day: date, kind: str, value: int, now: datetime, add=False) -> int:
     """Store one daily answer; with add=True the value is added to the day's count. Returns the new value."""
-    sql = (
-        "INSERT INTO checkins(user_id, day, kind, value, updated_at) VALUES (?,?,?,?,?) "
-        "ON CONFLICT(user_id, day, kind) DO UPDATE SET value = "
-        + ("checkins.value + excluded.value" if add else "excluded.value")
-        + ", updated_at = excluded.updated_at RETURNING value"
-    )
-    params = (user.id, day.isoformat(), kind, value, to_ts(now))
-    return await store.write(lambda conn: conn.execute(sql, params).fetchone()[0])
+    return await store.save_checkin_answer(user.id, day.isoformat(), kind, value, to_ts(now), add)
 
 
 async def on_choice(ctx: Context, payload: str) -> list[Reply]:
@@ -179,15 +172,7 @@ async def on_choice(ctx: Context, payload: str) -> list[Reply]:
     if action == "cups" and 0 <= value <= 6:
         await save_checkin(ctx.store, ctx.user, day, "cups", value, ctx.now)
         text = f"Noted: {value if value < 6 else '6 or more'} cup{'s' if value != 1 else ''} on {when}."
-        started = await ctx.store.write(
-            lambda conn: (
-                conn.execute(
-                    "UPDATE plans SET caffeine_start = ? WHERE user_id = ? AND status = 'active' "
-                    "AND caffeine_start IS NULL",
-                    (value, ctx.user.id),
-                ).rowcount
-            )
-        )
+        started = await ctx.store.start_caffeine_taper(ctx.user.id, value)
         if started and value > 1:
             text += " " + texts("reminders")["taper_note"]
         return [Reply(text)]
@@ -240,8 +225,8 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
 
 
 async def marks_section(store: Store, user: User) -> list[dict]:
-    rows = await store.fetchall("SELECT day, mark FROM day_marks WHERE user_id = ? ORDER BY day", (user.id,))
-    return [{"day": r[0], "mark": {"none": "no twitches", "off": "day off logging"}[r[1]]} for r in rows]
+    rows = await store.day_marks_of(user.id)
+    return [{"day": r.day, "mark": {"none": "no twitches", "off": "day off logging"}[r.mark]} for r in rows]
 
 
 async def _snooze(ctx: Context, raw: str) -> list[Reply]:
@@ -256,16 +241,7 @@ async def _snooze(ctx: Context, raw: str) -> list[Reply]:
 
 async def _rearm_once(ctx: Context, reminder_id: int, until: datetime) -> bool:
     """A one-off check-in (the triage follow-up) is switched off once sent: Snooze brings it back."""
-    changed = await ctx.store.write(
-        lambda conn: (
-            conn.execute(
-                "UPDATE reminders SET enabled = 1, next_due = ? WHERE id = ? AND user_id = ? AND once = 1 "
-                "AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0)",
-                (to_ts(until), reminder_id, ctx.user.id, ctx.user.id),
-            ).rowcount
-        )
-    )
-    return changed > 0
+    return await ctx.store.rearm_once_reminder(ctx.user.id, reminder_id, to_ts(until))
 
 
 async def _stop(ctx: Context, kind: str) -> list[Reply]:
@@ -277,10 +253,7 @@ async def _stop(ctx: Context, kind: str) -> list[Reply]:
 
 
 async def checkins_section(store: Store, user: User) -> list[dict]:
-    rows = await store.fetchall(
-        "SELECT day, kind, value FROM checkins WHERE user_id = ? ORDER BY day, kind", (user.id,)
-    )
-    return [{"day": r[0], "kind": r[1], "value": r[2]} for r in rows]
+    return [{"day": r.day, "kind": r.kind, "value": r.value} for r in await store.checkin_answers(user.id)]
 
 
 COMMANDS = [Command("none", none_today)]

@@ -22,13 +22,8 @@ async def evening_minute(store: Store, user_id: int, settings: ReminderSettings 
     """The person's evening reminder time (their evening journal reminder, else its default from
     their bedtime), never inside quiet hours."""
     settings = settings or await get_settings(store, user_id)
-    row = await store.fetchone(
-        "SELECT minute FROM reminders WHERE user_id = ? AND kind = 'journal' AND once = 0 ORDER BY slot LIMIT 1",
-        (user_id,),
-    )
-    if row is not None:
-        minute = row[0]
-    else:
+    minute = await store.first_journal_minute(user_id)
+    if minute is None:
         rules = load_reminder_rules()
         wake = settings.wake if settings.wake is not None else rules.wake
         bed = settings.bedtime if settings.bedtime is not None else rules.bedtime
@@ -49,24 +44,13 @@ async def schedule_followup(ctx: Context, kind: str = "triage", days: int = 7) -
     due = await followup_at(ctx, days)
     local = due.astimezone(ctx.tz)
     minute = local.hour * 60 + local.minute
-    await ctx.store.write(
-        lambda conn: conn.execute(
-            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, once, next_due) VALUES (?, ?, 0, ?, 1, 1, ?)",
-            (ctx.user.id, kind, minute, to_ts(due)),
-        )
-    )
+    await ctx.store.add_once_reminder(ctx.user.id, kind, minute, to_ts(due))
     return due
 
 
 async def pending_followups(store: Store, user_id: int) -> list[tuple[str, int]]:
     """One-off check-ins still to come (kind, due), e.g. the one-week triage follow-up."""
-    rows = await store.fetchall(
-        "SELECT kind, next_due FROM reminders WHERE user_id = ? AND once = 1 AND enabled = 1 "
-        "AND next_due IS NOT NULL AND kind NOT IN (SELECT kind FROM reminders WHERE user_id = ? AND once = 0) "
-        "ORDER BY next_due",
-        (user_id, user_id),
-    )
-    return [(r[0], r[1]) for r in rows]
+    return [(f.kind, f.due) for f in await store.pending_followups(user_id)]
 
 
 FOLLOWUP_LABELS = {"triage": "Triage follow-up"}
@@ -74,19 +58,15 @@ FOLLOWUP_LABELS = {"triage": "Triage follow-up"}
 
 async def first_checkin(store: Store, user: User) -> datetime | None:
     """When the plan's next weekly check-in comes: never before day 7 of the plan."""
-    plan = await store.fetchone("SELECT started_at, status FROM plans WHERE user_id = ?", (user.id,))
-    rem = await store.fetchone(
-        "SELECT minute, weekday, next_due FROM reminders WHERE user_id = ? AND kind = 'checkin' AND once = 0 "
-        "AND enabled = 1 AND next_due IS NOT NULL",
-        (user.id,),
-    )
-    if plan is None or plan[1] != "active" or rem is None:
+    plan = await store.reminder_plan(user.id)
+    rem = await store.next_checkin_reminder(user.id)
+    if plan is None or plan.status != "active" or rem is None:
         return None
-    day7 = from_ts(plan[0]).astimezone(user.tz).date() + timedelta(days=7)
+    day7 = from_ts(plan.started_at).astimezone(user.tz).date() + timedelta(days=7)
     earliest = datetime.combine(day7, datetime.min.time(), user.tz)
-    if from_ts(rem[2]) >= earliest:
-        return from_ts(rem[2])
-    return next_fire(rem[0], rem[1], user.timezone, earliest - timedelta(seconds=1))
+    if from_ts(rem.next_due) >= earliest:
+        return from_ts(rem.next_due)
+    return next_fire(rem.minute, rem.weekday, user.timezone, earliest - timedelta(seconds=1))
 
 
 def muted_by_quiet(rems, settings: ReminderSettings) -> list:

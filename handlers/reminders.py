@@ -8,6 +8,7 @@ reminder times hang off them until the person picks a time by hand.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.choice_ids import (
@@ -83,7 +84,7 @@ async def _setup_answer(ctx: Context, step: str, minute: int) -> list[Reply]:
         await ctx.set_flow(SETUP, "bed", data)
         return [ask_bed(f"Wake-up {clock_words(minute)}, noted. ")]
     settings = await get_settings(ctx.store, ctx.user.id)
-    settings.wake, settings.bedtime = data.get("wake", load_reminder_rules().wake), minute
+    settings = replace(settings, wake=data.get("wake", load_reminder_rules().wake), bedtime=minute)
     await ctx.end_flow()
     if data.get("then") == "plan":
         from handlers.plan import begin_plan
@@ -227,7 +228,7 @@ def _quiet_prompt(note: str = "") -> Reply:
 
 async def _set_quiet(ctx: Context, start: int | None, end: int | None) -> list[Reply]:
     settings = await get_settings(ctx.store, ctx.user.id)
-    settings.quiet_start, settings.quiet_end = start, end
+    settings = replace(settings, quiet_start=start, quiet_end=end)
     await ctx.end_flow()
     await apply(ctx.store, ctx.user, ctx.now, lambda conn: write_settings(conn, ctx.user.id, settings))
     said = "No quiet hours." if start is None else f"Quiet hours: {clock_words(start)}-{clock_words(end)}."
@@ -255,10 +256,7 @@ async def _fix_quiet(ctx: Context) -> list[Reply]:
     ordered = sorted(muted, key=lambda r: (r.minute - settings.quiet_start) % 1440)
     new = {r.id: (settings.quiet_start - 15 * (len(ordered) - i)) % 1440 for i, r in enumerate(ordered)}
 
-    def change(conn) -> None:
-        conn.executemany("UPDATE reminders SET minute = ?, custom = 1 WHERE id = ?", [(m, i) for i, m in new.items()])
-
-    await apply(ctx.store, ctx.user, ctx.now, change)
+    await apply(ctx.store, ctx.user, ctx.now, ctx.store.minutes_writer(ctx.user.id, new))
     moved = ", ".join(f"{_label(r.kind).lower()} to {clock_words(new[r.id])}" for r in ordered)
     return [await overview(ctx, f"Moved: {moved}.")]
 
@@ -277,12 +275,15 @@ async def _set_wake_or_bed(ctx: Context, which: str) -> list[Reply]:
         return [Reply(bad_time_answer(ctx.args, f"a {word}") + f" For example: {example}")]
     rules = load_reminder_rules()
     settings = await get_settings(ctx.store, ctx.user.id)
-    settings.wake = settings.wake if settings.wake is not None else rules.wake
-    settings.bedtime = settings.bedtime if settings.bedtime is not None else rules.bedtime
+    settings = replace(
+        settings,
+        wake=settings.wake if settings.wake is not None else rules.wake,
+        bedtime=settings.bedtime if settings.bedtime is not None else rules.bedtime,
+    )
     if which == "wake":
-        settings.wake = minute
+        settings = replace(settings, wake=minute)
     else:
-        settings.bedtime = minute
+        settings = replace(settings, bedtime=minute)
 
     def change(conn) -> None:
         write_settings(conn, ctx.user.id, settings)
@@ -335,7 +336,7 @@ async def pause(ctx: Context) -> list[Reply]:
 async def _pause_for(ctx: Context, delta: timedelta) -> list[Reply]:
     until = ctx.now + delta
     settings = await get_settings(ctx.store, ctx.user.id)
-    settings.paused_until = to_ts(until)
+    settings = replace(settings, paused_until=to_ts(until))
     await apply(ctx.store, ctx.user, ctx.now, lambda conn: write_settings(conn, ctx.user.id, settings))
     return [
         Reply(
@@ -350,7 +351,7 @@ async def resume(ctx: Context) -> list[Reply]:
     settings = await get_settings(ctx.store, ctx.user.id)
     if not settings.paused_until or settings.paused_until <= to_ts(ctx.now):
         return [Reply("Your reminders aren't paused. /reminders shows them.")]
-    settings.paused_until = None
+    settings = replace(settings, paused_until=None)
     await apply(ctx.store, ctx.user, ctx.now, lambda conn: write_settings(conn, ctx.user.id, settings))
     return [await overview(ctx, "Reminders are back on:")]
 
@@ -403,9 +404,7 @@ async def on_timezone_changed(ctx: Context, *args) -> list[Reply]:
 
 async def reminders_section(store: Store, user: User) -> dict:
     settings = await get_settings(store, user.id)
-    plan = await store.fetchone(
-        "SELECT started_at, status, caffeine_start, ended_at FROM plans WHERE user_id = ?", (user.id,)
-    )
+    plan = await store.reminder_plan(user.id)
 
     def local(ts: int | None) -> str | None:
         return from_ts(ts).astimezone(user.tz).isoformat() if ts else None
@@ -423,7 +422,12 @@ async def reminders_section(store: Store, user: User) -> dict:
         "paused_until": local(settings.paused_until),
         "plan": None
         if plan is None
-        else {"started": local(plan[0]), "status": plan[1], "caffeine_start_cups": plan[2], "ended": local(plan[3])},
+        else {
+            "started": local(plan.started_at),
+            "status": plan.status,
+            "caffeine_start_cups": plan.caffeine_start,
+            "ended": local(plan.ended_at),
+        },
     }
 
 

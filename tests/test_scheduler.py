@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,7 +133,7 @@ async def test_crash_after_claim_before_send_hands_over_once_after_restart(engin
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     # The first process claims one batch of 4 and dies before handing any of it over.
     now_ts = to_ts(clock.now())
-    claimed, looked, _ = await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 4))
+    claimed, looked, _ = await claim_due(engine.store, now_ts, 1800, 4)
     assert len(claimed) == 4 and looked == 4 and sender.sent == []
     clock.advance(minutes=3)  # restart takes a few minutes, well inside the grace period
     restarted = make_scheduler(engine, batch=4)
@@ -151,7 +152,7 @@ async def test_claims_older_than_the_grace_period_expire_after_restart(engine, c
     await add_reminder(engine, user, "hydration", "07:05")
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     now_ts = to_ts(clock.now())
-    await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 100))
+    await claim_due(engine.store, now_ts, 1800, 100)
     clock.advance(hours=2)
     assert await make_scheduler(engine).tick() == 0
     assert sender.sent == []
@@ -165,7 +166,7 @@ async def test_crash_during_the_send_is_not_repeated(engine, clock, sender):
     await add_reminder(engine, user, "hydration", "07:05")
     clock.set(datetime(2026, 6, 1, 5, 5, 2, tzinfo=UTC))
     now_ts = to_ts(clock.now())
-    claimed, _, _ = await engine.store.write(lambda conn: claim_due(conn, now_ts, 1800, 100))
+    claimed, _, _ = await claim_due(engine.store, now_ts, 1800, 100)
     # handed to the platform (status 'sending'), then the process died mid-send
     await engine.store.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", (claimed[0].delivery_id,))
     clock.advance(minutes=1)
@@ -232,8 +233,7 @@ async def test_pause_holds_reminders_until_it_ends(engine, clock, timed):
     clock.set(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
     user = await add_user(engine, "p", "Europe/Berlin")
     await add_reminder(engine, user, "caffeine", "07:30")
-    settings = await get_settings(engine.store, user.id)
-    settings.paused_until = to_ts(clock.now() + timedelta(days=3))
+    settings = replace(await get_settings(engine.store, user.id), paused_until=to_ts(clock.now() + timedelta(days=3)))
 
     await apply(engine.store, user, clock.now(), lambda conn: write_settings(conn, user.id, settings))
     scheduler = make_scheduler(engine)
@@ -246,8 +246,7 @@ async def test_quiet_hours_hold_a_reminder_back(engine, clock, sender):
     clock.set(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
     user = await add_user(engine, "q", "Europe/Berlin")
     await add_reminder(engine, user, "journal", "22:30")
-    settings = await get_settings(engine.store, user.id)
-    settings.quiet_start, settings.quiet_end = 22 * 60, 7 * 60
+    settings = replace(await get_settings(engine.store, user.id), quiet_start=22 * 60, quiet_end=7 * 60)
     await apply(engine.store, user, clock.now(), lambda conn: write_settings(conn, user.id, settings))
     scheduler = make_scheduler(engine)
     await run_until(scheduler, clock, datetime(2026, 6, 2, 4, 0, tzinfo=UTC), step=timedelta(minutes=30))
@@ -392,3 +391,30 @@ async def test_a_console_delivers_only_its_own_persons_reminders_and_touches_no_
     await bot.tick()
     after = {r[0]: r[1] for r in await engine.store.fetchall("SELECT user_id, next_due FROM reminders")}
     assert after[other.id] == before[other.id] and after[bot_user.id] != before[bot_user.id]
+
+
+async def test_the_claim_select_ends_where_a_backend_adds_its_row_lock(engine, clock, sender):
+    """PostgreSQL appends " FOR UPDATE SKIP LOCKED" to the claim's SELECT; it must go at its very end."""
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    user = await add_user(engine, "lock", "UTC")
+    await add_reminder(engine, user, "hydration", "05:10")
+    clock.set(datetime(2026, 6, 1, 5, 10, 1, tzinfo=UTC))
+    engine.store._LOCK_CLAUSE = " -- a backend's row lock goes here"
+    try:
+        claimed, looked, _ = await claim_due(engine.store, to_ts(clock.now()), 1800, 10)
+    finally:
+        del engine.store._LOCK_CLAUSE
+    assert looked == 1 and [d.user_id for d in claimed] == [user.id]
+
+
+async def test_kind_writers_for_the_plan(engine, clock):
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    user = await add_user(engine, "plan", "UTC")
+    await add_reminder(engine, user, "checkin", "20:00", weekday=0)
+    store = engine.store
+    await apply(store, user, clock.now(), store.kind_minute_writer(user.id, "checkin", 20 * 60))
+    assert tuple(await store.fetchone("SELECT minute, custom FROM reminders")) == (1200, 0)  # same time: not by hand
+    await apply(store, user, clock.now(), store.kind_minute_writer(user.id, "checkin", 21 * 60))
+    assert tuple(await store.fetchone("SELECT minute, custom FROM reminders")) == (1260, 1)
+    await store.write(store.kind_off_writer(user.id, "checkin"))
+    assert tuple(await store.fetchone("SELECT enabled, next_due FROM reminders")) == (0, None)
