@@ -30,7 +30,6 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -227,7 +226,6 @@ class ReminderScheduler:
             raise RuntimeError("no handler module declares REMINDER_COMPOSER")
         self.composer = found
         self.last_tick: datetime | None = None
-        self.tick_durations: list[float] = []  # seconds, most recent ticks (for the bench)
         self._lock = asyncio.Lock()
         self._recovered = False
         self._stopping = False
@@ -286,7 +284,6 @@ class ReminderScheduler:
     async def tick(self) -> int:
         """Claim what is due now, slice by slice, and hand it to the senders; returns how many were sent."""
         async with self._lock:
-            started = time.perf_counter()
             now = self.clock.now()
             now_ts = to_ts(now)
             handed = 0
@@ -309,8 +306,6 @@ class ReminderScheduler:
                 if looked < self.batch_size:
                     break
             self.last_tick = now
-            self.tick_durations.append(time.perf_counter() - started)
-            del self.tick_durations[:-1000]
             return handed
 
     def _claim_batch(self, conn: sqlite3.Connection, now_ts: int, cleanup: bool) -> tuple[list, int, int]:
