@@ -1,6 +1,6 @@
 """Reminder throughput: the durable SQLite queue against one JobQueue job per reminder.
 
-    /work/venv/bin/python bench/reminders.py [--users 100000] [--per-user 5]
+    python bench/reminders.py [--users 100000] [--per-user 5]
 
 Durable queue: N people with 5 reminders each, all due within the same minute (spread over
 its 60 seconds), a sender that only counts. The scheduler ticks every 5 s of (frozen) time

@@ -27,7 +27,6 @@ class Settings:
     webhook_port: int = 8443
     discord_token: str | None = None
     discord_guild_id: int | None = None
-    discord_api_url: str | None = None  # REST base (tests point it at a loopback fake)
     reminder_grace_minutes: int = 30
     tick_seconds: int = 5
     out_dir: str = "flicker-out"
@@ -46,7 +45,6 @@ class Settings:
             webhook_port=_int("FLICKER_WEBHOOK_PORT", cls.webhook_port),
             discord_token=env.get("DISCORD_TOKEN") or None,
             discord_guild_id=int(guild) if guild.isdigit() else None,
-            discord_api_url=env.get("FLICKER_DISCORD_API_URL") or None,
             reminder_grace_minutes=_int("FLICKER_REMINDER_GRACE_MINUTES", cls.reminder_grace_minutes),
             tick_seconds=_int("FLICKER_TICK_SECONDS", cls.tick_seconds),
             out_dir=env.get("FLICKER_OUT_DIR", cls.out_dir),

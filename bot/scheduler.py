@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -104,7 +103,6 @@ class ReminderScheduler:
             raise RuntimeError("no handler module declares REMINDER_COMPOSER")
         self.composer = found
         self.last_tick: datetime | None = None
-        self.tick_durations: list[float] = []  # seconds, most recent ticks (for the bench)
         self._lock = asyncio.Lock()
         self._recovered = False
         self._stopping = False
@@ -163,7 +161,6 @@ class ReminderScheduler:
     async def tick(self) -> int:
         """Claim what is due now, slice by slice, and hand it to the senders; returns how many were sent."""
         async with self._lock:
-            started = time.perf_counter()
             now = self.clock.now()
             now_ts = to_ts(now)
             handed = 0
@@ -184,8 +181,6 @@ class ReminderScheduler:
                 if looked < self.batch_size:
                     break
             self.last_tick = now
-            self.tick_durations.append(time.perf_counter() - started)
-            del self.tick_durations[:-1000]
             return handed
 
     def _claim_batch(self, now_ts: int, cleanup: bool) -> Callable[[Tx], tuple[list[DueReminder], int, int]]:

@@ -26,6 +26,10 @@ BOT_ID = 900000000000000002
 GUILD_ID = 900000000000000003
 CHANNEL_ID = 900000000000000004
 GROUP_DM_ID = 900000000000000005
+# discord.py is ready guild_ready_timeout after the last GUILD_CREATE (2 s by default). The fake
+# sends its one guild right after READY, on the same socket, so a client built for it
+# (DiscordRunner(..., guild_ready_timeout=GUILD_READY_S)) need wait only a moment.
+GUILD_READY_S = 0.1
 
 
 @dataclass

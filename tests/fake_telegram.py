@@ -102,6 +102,7 @@ class FakeTelegram:
         self.send_delay = 0.0  # seconds each send takes (to make replies queue up)
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.closing = False
 
     # ---- control from tests ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -114,6 +115,10 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        # A long poll still open would hold the server's shutdown until its timeout: end it now.
+        self.closing = True
+        async with self._new_update:
+            self._new_update.notify_all()
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -235,7 +240,7 @@ class FakeTelegram:
             if offset:  # like Telegram: asking from `offset` confirms (forgets) every earlier update
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
             ready = [u for u in self.updates if u["update_id"] >= offset]
-            if not ready and timeout:
+            if not ready and timeout and not self.closing:
                 try:
                     await asyncio.wait_for(self._new_update.wait(), timeout)
                 except TimeoutError:

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.scheduler import ReminderScheduler
 from bot.store import Store, to_ts
 from tests.conftest import START
-from tests.fake_discord import CHANNEL_ID, FakeDiscord
+from tests.fake_discord import CHANNEL_ID, GUILD_READY_S, FakeDiscord
 
 TOKEN = "MTAxMDEwMTAxMDEw.FakeDiscordToken.ForTestsOnly_abcdefghij"
 ALEX, SAM = 5551, 5552
@@ -33,7 +33,7 @@ async def dc(tmp_path, monkeypatch):
     store = await Store.open(tmp_path / "dc.db")
     engine = build_engine(store, clock=FrozenClock(START))
     settings = Settings(db_path=str(tmp_path / "dc.db"), discord_token=TOKEN)
-    runner = DiscordRunner(engine, settings)
+    runner = DiscordRunner(engine, settings, guild_ready_timeout=GUILD_READY_S)
     await asyncio.wait_for(runner.start(), 20)
     yield SimpleNamespace(fake=fake, runner=runner, engine=engine, store=store, settings=settings, tmp=tmp_path)
     await runner.stop()
@@ -184,7 +184,7 @@ async def test_a_reminder_dm_snoozes_after_a_restart(dc):
     assert await ReminderScheduler(dc.engine, dc.settings).tick() == 1
     await answered(dc, 0, "glass of water")
     await dc.runner.stop()  # a restart: a new client, the same database
-    dc.runner = DiscordRunner(dc.engine, dc.settings)
+    dc.runner = DiscordRunner(dc.engine, dc.settings, guild_ready_timeout=GUILD_READY_S)
     await asyncio.wait_for(dc.runner.start(), 20)
     since = len(dc.fake.calls)
     await press(dc, ALEX, "Snooze")

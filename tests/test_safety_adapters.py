@@ -19,10 +19,10 @@ async def test_telegram_group_emergency_is_said_in_the_group_without_the_persons
     group = -7000
     await say(tg, ALEX, "/start")
     since = len(tg.fake.calls)
-    await tg.fake.push(
+    uid = await tg.fake.push(
         tg.fake.text_update(ALEX, "/log@FlickerTestBot my wife Ilse's face is drooping, speech slurred", group, "group")
     )
-    new = await settle(tg.fake, since)
+    new = await settle(tg, since, uid)
     in_group = [c for c in new if c.method in SENDS and str(c.params["chat_id"]) == str(group)]
     assert in_group and "call" in in_group[0].params["text"] and "now" in in_group[0].params["text"]
     assert not any("Ilse" in c.params["text"] or "slurred" in c.params["text"] for c in in_group)

@@ -41,21 +41,35 @@ async def tg(tmp_path):
     await fake.stop()
 
 
-async def settle(fake: FakeTelegram, since: int, quiet: float = 0.15, within: float = 10) -> list:
-    """Wait until the bot has answered (at least one send) and then gone quiet."""
+async def finished(t, *update_ids: int, within: float = 10) -> None:
+    """Wait until the runner has finished these updates: it marks an update done in its inbox
+    after every handler ran, and a handler sends its answer before it returns."""
+    wanted = set(update_ids)
+    marks = ",".join("?" * len(wanted))
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        new = fake.calls[since:]
-        if any(c.method in SENDS for c in new) and time.monotonic() - new[-1].at > quiet:
-            return new
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no answer; calls: {[c.method for c in fake.calls[since:]]}")
+        rows = await t.store.fetchall(
+            f"SELECT update_id FROM telegram_inbox WHERE status = 'done' AND update_id IN ({marks})", tuple(wanted)
+        )
+        if len(rows) == len(wanted):
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"updates not finished within {within} s; calls: {[c.method for c in t.fake.calls][-20:]}")
+
+
+async def settle(t, since: int, update_id: int) -> list:
+    """Wait until the bot has finished the update, and check that it answered (at least one send)."""
+    await finished(t, update_id)
+    new = t.fake.calls[since:]
+    if not any(c.method in SENDS for c in new):
+        raise AssertionError(f"no answer; calls: {[c.method for c in new]}")
+    return new
 
 
 async def say(t, user: int, text: str, chat_id: int | None = None, chat_type: str = "private") -> str:
     since = len(t.fake.calls)
-    await t.fake.push(t.fake.text_update(user, text, chat_id, chat_type))
-    new = await settle(t.fake, since)
+    uid = await t.fake.push(t.fake.text_update(user, text, chat_id, chat_type))
+    new = await settle(t, since, uid)
     return "\n".join(str(c.params.get("text") or c.params.get("caption") or "") for c in new if c.method in SENDS)
 
 
@@ -69,8 +83,8 @@ async def press(t, user: int, label: str, chat_id: int | None = None) -> str:
         if b["text"].lower().startswith(label.lower())
     )
     since = len(t.fake.calls)
-    await t.fake.push(t.fake.press_update(user, message, button["callback_data"]))
-    new = await settle(t.fake, since)
+    uid = await t.fake.push(t.fake.press_update(user, message, button["callback_data"]))
+    new = await settle(t, since, uid)
     return "\n".join(str(c.params.get("text") or "") for c in new if c.method in SENDS)
 
 
@@ -139,8 +153,10 @@ async def test_group_message_is_answered_in_private_and_never_in_the_group(tg):
     group = -5000
     await say(tg, ALEX, "/start")  # Alex has a private chat
     since = len(tg.fake.calls)
-    await tg.fake.push(tg.fake.text_update(ALEX, "/log@FlickerTestBot left calf 2 min after coffee", group, "group"))
-    new = await settle(tg.fake, since)
+    uid = await tg.fake.push(
+        tg.fake.text_update(ALEX, "/log@FlickerTestBot left calf 2 min after coffee", group, "group")
+    )
+    new = await settle(tg, since, uid)
     private = [c for c in new if c.method in SENDS and str(c.params["chat_id"]) == str(ALEX)]
     public = [c for c in new if c.method in SENDS and str(c.params["chat_id"]) == str(group)]
     assert any("Saved #" in c.params["text"] for c in private)
@@ -148,46 +164,41 @@ async def test_group_message_is_answered_in_private_and_never_in_the_group(tg):
     # someone who never opened a private chat gets only a deep link in the group
     tg.fake.never_started.add(SAM)
     since = len(tg.fake.calls)
-    await tg.fake.push(tg.fake.text_update(SAM, "/log right thumb 10s", group, "group"))
-    new = await settle(tg.fake, since)
+    uid = await tg.fake.push(tg.fake.text_update(SAM, "/log right thumb 10s", group, "group"))
+    new = await settle(tg, since, uid)
     public = [c for c in new if c.method == "sendMessage" and str(c.params["chat_id"]) == str(group)]
     invite = [c for c in public if "t.me/FlickerTestBot" in c.params.get("reply_markup", "")]
     assert invite and "private chat" in invite[0].params["text"]
     assert not any("thumb" in c.params["text"] for c in public)
     # plain group chatter is not read at all
     calls = len(tg.fake.calls)
-    await tg.fake.push(tg.fake.text_update(SAM, "my calf twitches", group, "group"))
-    await asyncio.sleep(0.5)
+    await finished(tg, await tg.fake.push(tg.fake.text_update(SAM, "my calf twitches", group, "group")))
     assert not [c for c in tg.fake.calls[calls:] if c.method in SENDS]
 
 
 async def test_another_users_button_press_is_refused_politely(tg):
     group = -6000
     await say(tg, ALEX, "/start")
-    await tg.fake.push(tg.fake.text_update(ALEX, "/help", group, "group"))
-    await asyncio.sleep(0.3)
+    await finished(tg, await tg.fake.push(tg.fake.text_update(ALEX, "/help", group, "group")))
     await say(tg, ALEX, "/log")
     message = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
     data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     since = len(tg.fake.calls)
-    await tg.fake.push(tg.fake.press_update(SAM, message, data))
-    await tg.fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c in tg.fake.calls[since:])
+    await finished(tg, await tg.fake.push(tg.fake.press_update(SAM, message, data)))
     answers = [c for c in tg.fake.calls[since:] if c.method == "answerCallbackQuery"]
     assert answers[0].params.get("text") == OTHER_PERSON
-    await asyncio.sleep(0.2)
     assert not [c for c in tg.fake.calls[since:] if c.method in SENDS]
 
 
 async def test_429_is_honoured_and_the_message_is_sent_once(tg):
     tg.fake.fail("sendMessage", "429", retry_after=1)
     t0 = time.monotonic()
-    await tg.fake.push(tg.fake.text_update(ALEX, "/journal"))
+    uid = await tg.fake.push(tg.fake.text_update(ALEX, "/journal"))
 
     def journal_sends():
         return [c for c in tg.fake.sent("sendMessage", ALEX) if "no entries" in c.params["text"]]
 
-    await tg.fake.wait_for(lambda c: len(journal_sends()) == 2)
-    await asyncio.sleep(0.3)
+    await finished(tg, uid)
     sends = journal_sends()
     assert len(sends) == 2  # the refused one, then the real one: sent once
     assert sends[1].at - sends[0].at >= 0.9 and time.monotonic() - t0 >= 0.9
@@ -318,8 +329,8 @@ async def test_a_press_too_old_to_acknowledge_is_still_handled(tg):
     message = next(m for m in reversed(tg.fake.messages) if m.get("reply_markup"))
     button = message["reply_markup"]["inline_keyboard"][0][0]
     since = len(tg.fake.calls)
-    await tg.fake.push(tg.fake.press_update(ALEX, message, button["callback_data"], age=60))
-    new = await settle(tg.fake, since)
+    uid = await tg.fake.push(tg.fake.press_update(ALEX, message, button["callback_data"], age=60))
+    new = await settle(tg, since, uid)
     assert any("Which side" in str(c.params.get("text")) for c in new if c.method == "sendMessage")
     assert len([c for c in new if c.method == "answerCallbackQuery"]) == 1  # refused once, not retried
 
@@ -378,14 +389,13 @@ async def test_webhook_mode_skips_a_repeated_update_id(tmp_path):
 
 
 async def test_one_persons_flood_does_not_delay_another_persons_reply(tg):
-    for i in range(60):
-        await tg.fake.push(tg.fake.text_update(ALEX, f"/note flood {i}"))
+    flood = [await tg.fake.push(tg.fake.text_update(ALEX, f"/note flood {i}")) for i in range(60)]
     await tg.fake.wait_for(lambda c: len(tg.fake.sent("sendMessage", ALEX)) >= 3)
     t0 = time.monotonic()
-    await tg.fake.push(tg.fake.text_update(SAM, "/help"))
+    help_id = await tg.fake.push(tg.fake.text_update(SAM, "/help"))
     await tg.fake.wait_for(lambda c: bool(tg.fake.sent("sendMessage", SAM)))
     assert time.monotonic() - t0 < 1.0  # behind 20 queued replies it was 2.2 s
-    await asyncio.sleep(1.5)
+    await finished(tg, *flood, help_id, within=20)  # every flood message handled: no more replies to come
     flood_replies = tg.fake.sent("sendMessage", ALEX)
     assert len(flood_replies) <= tg.engine.flood_limit + 2  # + a greeting and one "slow down"; no more
 
@@ -416,7 +426,7 @@ async def test_a_restart_replays_what_a_crash_left_at_each_step_and_saves_nothin
     since = len(tg.fake.calls)
     await tg.runner.start()
     await tg.fake.wait_for(lambda c: len([x for x in tg.fake.calls[since:] if x.method == "sendMessage"]) >= 3)
-    await asyncio.sleep(0.3)
+    await finished(tg, 9001, 9002, 9003)  # replayed and resent: nothing more will be sent for them
     sent = [(int(c.params["chat_id"]), c.params["text"]) for c in tg.fake.calls[since:] if c.method == "sendMessage"]
     assert any(uid == ALEX and "Noted" in t for uid, t in sent)
     assert any(uid == SAM and t == SAVED_BEFORE_RESTART for uid, t in sent)

@@ -80,21 +80,21 @@ async def region_autocomplete(interaction: discord.Interaction, current: str) ->
 
 
 class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<owner>\d+):(?P<choice>.+)"):
-    """A choice as a button whose custom_id names who was asked; it works after a restart."""
+    """A choice as a button whose custom_id names who was asked; it works after a restart. A
+    pressed button finds its runner through the client the interaction came in on."""
 
-    runner: DiscordRunner | None = None
-
-    def __init__(self, owner: int, choice: str, label: str = "…") -> None:
+    def __init__(self, owner: int, choice: str, label: str = "…", runner: DiscordRunner | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label[:80], style=discord.ButtonStyle.secondary, custom_id=f"fl:{owner}:{choice}"[:100]
             )
         )
-        self.owner, self.choice = owner, choice
+        self.owner, self.choice, self.runner = owner, choice, runner
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match) -> ChoiceButton:
-        return cls(int(match["owner"]), match["choice"], item.label or "…")
+        runner = getattr(interaction.client, "runner", None)
+        return cls(int(match["owner"]), match["choice"], item.label or "…", runner)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.owner:
@@ -103,6 +103,14 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<
         await acknowledge(interaction)  # within Discord's 3 seconds, whatever the engine does
         if self.runner is not None:  # a press Discord no longer accepts an answer for still counts
             await self.runner.pressed(interaction, self.choice, self.item.label or "")
+
+
+class FlickerClient(discord.Client):
+    """discord.py's client, knowing the runner it belongs to (so a pressed button can reach it)."""
+
+    def __init__(self, runner: DiscordRunner, **options) -> None:
+        super().__init__(**options)
+        self.runner = runner
 
 
 class DiscordSender:
@@ -120,17 +128,20 @@ class DiscordSender:
 
 
 class DiscordRunner:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, guild_ready_timeout: float = 2.0) -> None:
+        """`guild_ready_timeout`: how long discord.py waits after the last GUILD_CREATE before it
+        is ready (its default, 2 s; a test against a fake that sends every guild at once needs less)."""
         self.engine = engine
         self.settings = settings
         install_redaction([settings.discord_token or ""])
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True
-        self.client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.client = FlickerClient(
+            self, intents=intents, allowed_mentions=NO_MENTIONS, guild_ready_timeout=guild_ready_timeout
+        )
         self.tree = app_commands.CommandTree(self.client)
         self._task: asyncio.Task | None = None
-        ChoiceButton.runner = self
         self.client.add_dynamic_items(ChoiceButton)
         self.client.event(self.on_message)
         for cmd in engine.registry.menu():
@@ -283,7 +294,7 @@ class DiscordRunner:
         if reply.choices:
             view = discord.ui.View(timeout=None)
             for c in reply.choices[:25]:
-                view.add_item(ChoiceButton(owner, c.id, c.label))
+                view.add_item(ChoiceButton(owner, c.id, c.label, self))
             last["view"] = view
         if reply.attachment is not None:
             last["file"] = discord.File(io.BytesIO(reply.attachment.data), filename=reply.attachment.name)

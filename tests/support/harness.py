@@ -125,7 +125,7 @@ async def _discord(stack: AsyncExitStack, engine, store, clock, scheduler, base:
     import yarl
 
     from bot.adapters.discord import DiscordRunner
-    from tests.fake_discord import FakeDiscord
+    from tests.fake_discord import GUILD_READY_S, FakeDiscord
     from tests.support.discord_driver import TOKEN, DiscordDriver
 
     fake = FakeDiscord()
@@ -135,12 +135,7 @@ async def _discord(stack: AsyncExitStack, engine, store, clock, scheduler, base:
     patch.setattr(discord.http.Route, "BASE", f"{fake.url}/api/v10")
     patch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway"))
     settings = dataclasses.replace(base, discord_token=TOKEN)
-    runner = DiscordRunner(engine, settings)
-    # discord.py waits guild_ready_timeout (2 s) after the last GUILD_CREATE before READY; the
-    # fake sends its one guild at once, so waiting longer than a moment only slows the suite.
-    state = getattr(runner.client, "_connection", None)
-    if state is not None and hasattr(state, "guild_ready_timeout"):
-        state.guild_ready_timeout = 0.05
+    runner = DiscordRunner(engine, settings, guild_ready_timeout=GUILD_READY_S)
     calls = EngineCalls(engine)
     await asyncio.wait_for(runner.start(), 20)
     stack.push_async_callback(lambda: _bounded(runner.stop(), "the Discord runner"))
