@@ -149,7 +149,11 @@ class Engine:
         screened = self.safety.screen(incoming.text[:MAX_INPUT_CHARS]) if incoming.text else None
         urgent = screened is not None and screened.finding is not None and screened.finding.interrupts
         if self.flood_limit and not urgent:
-            flooding = self._flooding((incoming.platform, incoming.user_id), now.timestamp())
+            key = (incoming.platform, incoming.user_id)
+            if self.store.shared:
+                flooding = await self._flooding_shared(key, now.timestamp())
+            else:
+                flooding = self._flooding(key, now.timestamp())
             if flooding is not None:
                 # One calm "slow down" per window; the rest is dropped quietly, so a flood costs
                 # no replies (the send budget is shared by everyone) and no database work.
@@ -177,6 +181,20 @@ class Engine:
         async with self.store.person_lock(user.id):
             replies = await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
             return readable(replies)
+
+    async def _flooding_shared(self, key: tuple[str, str], t: float) -> bool | None:
+        """The same limit when replicas share the database: counted there, in fixed windows
+        (a person's messages may land on any replica). If the count can't be kept, let it through."""
+        if self.flood_limit is None:
+            return None
+        window = int(t // FLOOD_WINDOW_S * FLOOD_WINDOW_S)
+        try:
+            n = await self.store.count_message(key[0], key[1], window)
+        except StoreError:
+            return None
+        if n <= self.flood_limit:
+            return None
+        return n == self.flood_limit + 1
 
     def _flooding(self, key: tuple[str, str], t: float) -> bool | None:
         """Sliding-window limit per person, so one flood can't slow everyone else down.

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -38,6 +41,8 @@ from bot.store import WRITE_ALSO
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
+SWEEP_S = 5.0  # how often each replica looks for updates another one left unfinished ...
+STALE_S = 10  # ... received at least this many seconds ago
 OTHER_PERSON = "This button belongs to someone else's question. Send the command yourself to get your own."
 ADMIT_GROUP, FINISHED_GROUP = -1, 99
 SAVED_BEFORE_RESTART = (
@@ -76,6 +81,8 @@ class TelegramRunner:
         self.codec = CallbackCodec()
         self.inbox = Inbox(engine.store)
         self._resending: asyncio.Task | None = None
+        self._sweeping: asyncio.Task | None = None
+        self._in_hand: dict[int, Update] = {}  # updates received by this process, not yet finished
         install_redaction([settings.telegram_token or ""])  # Bot API URLs carry the token
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request, URL included
         self.queue = InboxQueue(self.inbox, wait=bool(settings.webhook_url))
@@ -127,23 +134,75 @@ class TelegramRunner:
         log.info("telegram: running as @%s", self.app.bot.username)
 
     async def _replay(self) -> None:
-        """After a restart: handle updates that were recorded but not answered, and send replies
-        that were worked out but not (all) sent."""
-        for update_id, body in await self.inbox.unhandled():
-            update = None
+        """After a restart: finish what was recorded and not finished, each person's in order.
+
+        Whatever this or another replica recorded and left unfinished (received, saved but
+        unanswered, or answered but not all sent) is drained person by person; the sweeper
+        then keeps doing that for updates a replica that died left behind."""
+        for row in await self.engine.store.unowned_updates():  # recorded by a Flicker before 0011
+            person = _person_of(row)
+            if person is None:
+                await self.inbox.done(row.update_id)
+            else:
+                await self.engine.store.own_update(row.update_id, person)
+        people = await self.engine.store.people_waiting(int(time.time()) + 1, limit=100_000)
+        if people:
+            log.info("telegram: finishing the updates of %d people left by a restart", len(people))
+            self._resending = asyncio.create_task(self._drain_people(people))
+        self._sweeping = asyncio.create_task(self._sweep())
+
+    async def _drain_people(self, people: list[str]) -> None:
+        for person in people:
             try:
-                update = Update.de_json(body, self.app.bot) if body is not None else None
+                await self._drain(person)
             except Exception:
-                log.debug("telegram: unreadable recorded update", exc_info=True)
+                log.warning("telegram: updates left by a restart could not be finished")
+                log.debug("drain failure", exc_info=True)
+
+    async def _sweep(self) -> None:
+        """Now and then, finish updates another replica received and left (it died mid-way)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                people = await self.engine.store.people_waiting(int(time.time()) - STALE_S)
+                await self._drain_people(people)
+            except Exception:
+                log.warning("telegram: the sweep for unfinished updates failed; next time")
+                log.debug("sweep failure", exc_info=True)
+
+    async def _drain(self, person: str, upto: int | None = None) -> None:
+        """Handle this person's unfinished updates in update_id order (up to `upto`), whichever
+        replica received them, holding their lock so no other replica handles them at once."""
+        async with self.engine.store.named_lock(f"telegram:{person}"):
+            for row in await self.engine.store.open_updates_of(person):
+                if upto is not None and row.update_id > upto:
+                    break
+                try:
+                    await self._finish_row(row, self._in_hand.get(row.update_id))
+                except Exception:
+                    log.warning("telegram: update %d could not be handled", row.update_id)
+                    log.debug("update failure", exc_info=True)
+                await self.inbox.done(row.update_id)
+
+    async def _finish_row(self, row, update: Update | None) -> None:
+        if row.status == "received":
+            if update is None and row.body is not None:
+                try:
+                    update = Update.de_json(json.loads(row.body), self.app.bot)
+                except Exception:
+                    log.debug("telegram: unreadable recorded update", exc_info=True)
             if update is None:
-                await self.inbox.done(update_id)
-                continue
-            await self.queue.replay(update)
-        applied = await self.inbox.unhandled("applied")
-        pending = await self.inbox.unsent()
-        if pending or applied:
-            log.info("telegram: resending the replies of %d updates cut off by a restart", len(pending) + len(applied))
-            self._resending = asyncio.create_task(self._resend(pending, applied))
+                return
+            if update.callback_query is not None:
+                await self._handle_button(update)
+            else:
+                await self._handle_message(update)
+        elif row.status == "applied":
+            body = json.loads(row.body) if row.body else None
+            await self._saved_but_unconfirmed(row.update_id, body)
+        elif row.status == "handled":
+            for p in await self.inbox.unsent_rows([row]):
+                await self._answer(p.chat_id, p.user_id, p.private, p.replies[p.sent :], p.update_id, p.sent)
 
     async def _saved_but_unconfirmed(self, update_id: int, body: dict | None) -> None:
         """Its effects were saved, its answer was lost in a crash: say so rather than save it twice."""
@@ -157,20 +216,10 @@ class TelegramRunner:
             log.debug("confirm failure", exc_info=True)
         await self.inbox.done(update_id)
 
-    async def _resend(self, pending, applied) -> None:
-        for update_id, body in applied:
-            await self._saved_but_unconfirmed(update_id, body)
-        for p in pending:
-            try:
-                await self._answer(p.chat_id, p.user_id, p.private, p.replies[p.sent :], p.update_id, p.sent)
-            except Exception:
-                log.warning("telegram: replies cut off by a restart could not be resent")
-                log.debug("resend failure", exc_info=True)
-            await self.inbox.done(p.update_id)
-
     async def stop(self) -> None:
-        if self._resending is not None and not self._resending.done():
-            self._resending.cancel()
+        for task in (self._resending, self._sweeping):
+            if task is not None and not task.done():
+                task.cancel()
         if self.app.updater and self.app.updater.running:
             await self.app.updater.stop()  # no new updates
         if self.app.running:
@@ -179,6 +228,23 @@ class TelegramRunner:
 
     # ---- updates ---------------------------------------------------------------------------------
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._in_order(update)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._in_order(update)
+
+    async def _in_order(self, update: Update) -> None:
+        """Handle an update after every earlier one of the same person, on any replica."""
+        user = update.effective_user
+        if user is None:
+            return
+        self._in_hand[update.update_id] = update
+        try:
+            await self._drain(str(user.id), upto=update.update_id)
+        finally:
+            self._in_hand.pop(update.update_id, None)
+
+    async def _handle_message(self, update: Update) -> None:
         msg, user, chat = update.effective_message, update.effective_user, update.effective_chat
         if msg is None or user is None or chat is None or user.is_bot:
             return
@@ -229,7 +295,7 @@ class TelegramRunner:
             return (text[:start] + text[start + len(mention) :]).strip() or "/help"
         return None
 
-    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _handle_button(self, update: Update) -> None:
         query = update.callback_query
         if query is None or query.from_user is None:
             return
@@ -365,6 +431,22 @@ class TelegramRunner:
 
     def _on_poll_error(self, exc: TelegramError) -> None:
         log.warning("telegram: polling failed (%s); retrying", exc.__class__.__name__)
+
+
+def _person_of(row: Any) -> str | None:
+    """Whose update an inbox row is, read from its body or its written-down replies."""
+    try:
+        if row.body:
+            body = json.loads(row.body)
+            for key in ("message", "edited_message", "callback_query"):
+                if isinstance(body.get(key), dict):
+                    sender = body[key].get("from") or {}
+                    return str(sender["id"]) if "id" in sender else None
+        if row.replies:
+            return str(json.loads(row.replies)["user_id"])
+    except (TypeError, ValueError, KeyError):
+        pass
+    return None
 
 
 def _secret(token: str | None) -> str:

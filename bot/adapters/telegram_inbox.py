@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 
@@ -91,7 +92,14 @@ class Inbox:
         self._received += 1
         cleanup = self._received % CLEANUP_EVERY == 1
 
-        return await self.store.record_update(uid, now, body, drop_done_before=now - KEEP_DONE_S if cleanup else None)
+        user = update.effective_user
+        return await self.store.record_update(
+            uid,
+            now,
+            body,
+            drop_done_before=now - KEEP_DONE_S if cleanup else None,
+            person=str(user.id) if user is not None else None,
+        )
 
     async def handled(self, update_id: int, chat_id: int, user_id: int, private: bool, replies: list[Reply]) -> None:
         """The engine answered: keep the replies until they are sent (the update itself is no longer needed)."""
@@ -123,8 +131,12 @@ class Inbox:
         return out
 
     async def unsent(self) -> list[Pending]:
+        return await self.unsent_rows(await self.store.unsent_replies())
+
+    async def unsent_rows(self, rows: list[Any]) -> list[Pending]:
+        """Replies written down and not all sent, readable; an unreadable row is finished."""
         out = []
-        for row in await self.store.unsent_replies():
+        for row in rows:
             uid, sent = row.update_id, row.sent
             try:
                 d = json.loads(row.replies)

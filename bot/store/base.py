@@ -30,12 +30,16 @@ class StoreCore(ABC):
     # (SQLite tells cheaply when another process wrote). Replicas on PostgreSQL keep state in
     # the database only, so that backend turns it off.
     caches: bool = True
+    # Several processes serve from this database at once (replicas): what must hold across them
+    # (one person's order, the flood limit) is kept in the database, not in a process.
+    shared: bool = False
 
     def __init__(self) -> None:
         self._users_by_identity: dict[tuple[str, str], User] = {}
         self._users: dict[int, User] = {}
         self._conversations: dict[int, Conversation | object] = {}
         self._person_locks: dict[int, tuple[asyncio.Lock, int]] = {}  # lock and how many hold or wait
+        self._named_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @abstractmethod
     async def write(self, fn: Callable[[Tx], T]) -> T:
@@ -66,6 +70,23 @@ class StoreCore(ABC):
         """One committed write statement; returns the number of rows it changed."""
         values = tuple(params)
         return int(await self.write(lambda tx: tx.execute(sql, values).rowcount))
+
+    @asynccontextmanager
+    async def named_lock(self, name: str) -> AsyncIterator[None]:
+        """One holder at a time for this name (e.g. one Telegram sender's updates, in order).
+
+        Within one process a keyed asyncio.Lock; postgres.py makes it hold across replicas."""
+        lock, users = self._named_locks.get(name) or (asyncio.Lock(), 0)
+        self._named_locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._named_locks[name]
+            if users == 1:
+                del self._named_locks[name]
+            else:
+                self._named_locks[name] = (lock, users - 1)
 
     @asynccontextmanager
     async def person_lock(self, user_id: int) -> AsyncIterator[None]:

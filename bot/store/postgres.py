@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 MIGRATION_LOCK = 0x666C6B01  # advisory lock key: "flk" + 1, held while migrating
 PERSON_LOCK_SPACE = 0x666C6B02  # first key of the two-key advisory locks that order one person's messages
+NAMED_LOCK_SPACE = 0x666C6B03  # the same for named locks (one Telegram sender's updates, ...)
 
 
 class Row(tuple[Any, ...]):
@@ -91,6 +92,7 @@ def conninfo(url: str) -> str:
 class PostgresCore(StoreCore):
     dialect = "postgresql"
     caches = False
+    shared = True
 
     def __init__(self, pool: ConnectionPool[Any], locks: AsyncConnectionPool[Any], url: str, size: int) -> None:
         super().__init__()
@@ -224,6 +226,17 @@ class PostgresCore(StoreCore):
                 yield
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PERSON_LOCK_SPACE, _key32(user_id)))
+
+    @asynccontextmanager
+    async def named_lock(self, name: str) -> AsyncIterator[None]:
+        """A name's lock across every replica (in-process first, then a session advisory lock)."""
+        key = zlib.crc32(name.encode()) - 2**31
+        async with super().named_lock(name), self.locks.connection() as conn:
+            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (NAMED_LOCK_SPACE, key))
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMED_LOCK_SPACE, key))
 
 
 def _key32(user_id: int) -> int:

@@ -151,6 +151,18 @@ class InboxUpdate:
 
 
 @dataclass(frozen=True)
+class InboxOpen:
+    """A person's recorded update not yet finished: received, applied (saved, unanswered) or
+    handled (replies written down, `sent` of them delivered)."""
+
+    update_id: int
+    status: str
+    body: str | None
+    replies: str | None
+    sent: int
+
+
+@dataclass(frozen=True)
 class InboxReplies:
     """Replies worked out for an update and not yet all sent (`replies`: JSON as written)."""
 

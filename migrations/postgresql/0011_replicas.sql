@@ -1,0 +1,13 @@
+-- PostgreSQL twin of migrations/0011_replicas.sql: whose update each inbox row is (one person's
+-- updates in order across replicas), and the flood limit's counts shared by every replica.
+ALTER TABLE telegram_inbox ADD COLUMN person TEXT;
+CREATE INDEX telegram_inbox_person ON telegram_inbox(person, update_id) WHERE status != 'done';
+
+CREATE TABLE flood_counts (
+    platform      TEXT    NOT NULL,
+    external_id   TEXT    NOT NULL,
+    window_start  BIGINT  NOT NULL,          -- unix seconds, UTC: the start of a fixed window
+    count         INTEGER NOT NULL,
+    PRIMARY KEY (platform, external_id, window_start)
+);
+CREATE INDEX flood_counts_window ON flood_counts(window_start);
