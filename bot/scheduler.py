@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50  # claimed per transaction: a slice, handed over before the next is claimed
 SEND_CONCURRENCY = 4  # sends in flight at once: the most a kill -9 can leave unknown
 KEEP_DELIVERIES_S = 3 * 86400
+REPLICA_STALE_S = 30  # a replica whose heartbeat is older than this has stopped: its claims are taken over
+REPLICA_BEAT_S = 5.0  # how often a replica says it lives, also while it hands a long burst over
 CLEANUP_EVERY_S = 3600
 
 # Set by the scheduler around one person's send; an adapter awaits on_the_wire() right before a
@@ -105,6 +108,9 @@ class ReminderScheduler:
         self.last_tick: datetime | None = None
         self._lock = asyncio.Lock()
         self._recovered = False
+        # With replicas on one database each scheduler is one of several: its claims carry its
+        # name, its heartbeat says it lives, and it takes over the claims of one that stopped.
+        self.name = f"scheduler:{uuid.uuid4().hex[:12]}" if self.store.shared else None
         self._stopping = False
         self._current: asyncio.Task | None = None
         self._last_cleanup = 0
@@ -131,7 +137,24 @@ class ReminderScheduler:
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+        if self.name is not None:
+            self._aps.add_job(
+                self._beat_job,
+                IntervalTrigger(seconds=REPLICA_BEAT_S, timezone=UTC),
+                id="replica-heartbeat",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self._aps.start()
+
+    async def _beat_job(self) -> None:
+        if self._stopping or self.name is None:
+            return
+        try:
+            await self.store.beat(self.name, to_ts(self.clock.now()))
+        except Exception:
+            log.warning("the replica heartbeat could not be written; next time")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -164,7 +187,14 @@ class ReminderScheduler:
             now = self.clock.now()
             now_ts = to_ts(now)
             handed = 0
-            if not self._recovered:
+            if self.name is not None:  # replicas: every tick, the claims of those whose heartbeat stopped
+                recovered = await self.store.recover_claimed(
+                    now_ts, self.grace_s, self.scope, me=self.name, alive_since=now_ts - REPLICA_STALE_S
+                )
+                if recovered:
+                    log.info("taking over %d reminders claimed by a replica that stopped", len(recovered))
+                    handed += await self._hand_over(recovered)
+            elif not self._recovered:
                 recovered = await self.store.recover_claimed(now_ts, self.grace_s, self.scope)
                 self._recovered = True
                 if recovered:
@@ -186,7 +216,7 @@ class ReminderScheduler:
     def _claim_batch(self, now_ts: int, cleanup: bool) -> Callable[[Tx], tuple[list[DueReminder], int, int]]:
         """One transaction: old deliveries cleaned up (now and then), the heartbeat, one claimed slice."""
         store = self.store
-        claim = store.claim_writer(now_ts, self.grace_s, self.batch_size, self.scope, next_due_ts)
+        claim = store.claim_writer(now_ts, self.grace_s, self.batch_size, self.scope, next_due_ts, self.name)
         beats = self.scope == EVERYONE or self.scope.identity is None  # a console is not the bot's scheduler
 
         def run(tx: Tx) -> tuple[list[DueReminder], int, int]:
@@ -195,6 +225,8 @@ class ReminderScheduler:
                 store.cleanup_writer(now_ts - KEEP_DELIVERIES_S, self.scope)(tx)
             if beats:
                 store.beat_writer("scheduler", now_ts)(tx)
+            if self.name is not None:
+                store.beat_writer(self.name, now_ts)(tx)
             return claim(tx)
 
         return run

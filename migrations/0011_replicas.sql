@@ -4,6 +4,10 @@
 ALTER TABLE telegram_inbox ADD COLUMN person TEXT;
 CREATE INDEX telegram_inbox_person ON telegram_inbox(person, update_id) WHERE status != 'done';
 
+-- Which replica claimed a reminder's delivery (its heartbeat name): when a replica dies, another
+-- takes over its claims once its heartbeat stops, and leaves the live ones' alone.
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+
 CREATE TABLE flood_counts (
     platform      TEXT    NOT NULL,
     external_id   TEXT    NOT NULL,

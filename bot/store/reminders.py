@@ -418,11 +418,11 @@ class RemindersStore(StoreCore):
         return list(tx.execute(sql, (now_ts, *params, limit)).fetchall())
 
     def claim_writer(
-        self, now_ts: int, grace_s: int, limit: int, scope: Scope, next_due: NextDue
+        self, now_ts: int, grace_s: int, limit: int, scope: Scope, next_due: NextDue, owner: str | None = None
     ) -> Callable[[Tx], tuple[list[DueReminder], int, int]]:
         """A write function claiming up to `limit` due reminders: a delivery row each (unique per
-        reminder and due time), next_due moved on. It returns (claimed, rows looked at, skipped);
-        rows looked at < limit means nothing else is due."""
+        reminder and due time, marked with the claiming replica), next_due moved on. It returns
+        (claimed, rows looked at, skipped); rows looked at < limit means nothing else is due."""
 
         def run(tx: Tx) -> tuple[list[DueReminder], int, int]:
             rows = self._select_due(tx, now_ts, limit, scope)
@@ -459,9 +459,9 @@ class RemindersStore(StoreCore):
                         skipped += 1
                         continue
                 row = tx.execute(
-                    "INSERT INTO deliveries(reminder_id, user_id, due_at) VALUES (?,?,?) "
+                    "INSERT INTO deliveries(reminder_id, user_id, due_at, claimed_by) VALUES (?,?,?,?) "
                     "ON CONFLICT (reminder_id, due_at) DO NOTHING RETURNING id",
-                    (rid, uid, due),
+                    (rid, uid, due, owner),
                 ).fetchone()
                 if row is None:
                     continue  # already claimed once for this due time: never twice
@@ -480,34 +480,67 @@ class RemindersStore(StoreCore):
         """Claim up to `limit` due reminders in one transaction (see claim_writer)."""
         return await self.write(self.claim_writer(now_ts, grace_s, limit, scope, next_due))
 
-    async def recover_claimed(self, now_ts: int, grace_s: int, scope: Scope = EVERYONE) -> list[DueReminder]:
+    async def recover_claimed(
+        self,
+        now_ts: int,
+        grace_s: int,
+        scope: Scope = EVERYONE,
+        *,
+        me: str | None = None,
+        alive_since: int | None = None,
+    ) -> list[DueReminder]:
         """Claims a previous run wrote but never handed over: still-fresh ones come back, older ones expire.
 
         Sends a previous run began but never recorded ('sending') become 'unknown': maybe delivered,
         maybe not, and never sent twice.
+
+        With replicas (`me` and `alive_since` given), only the claims of replicas whose heartbeat
+        stopped before `alive_since` are touched, and the fresh ones become `me`'s in the same
+        statement, so two live replicas never both take one over.
         """
         where, params = scope.sql("user_id")
-        where_d, params_d = scope.sql("d.user_id")
+        dead, dead_params = "", ()
+        if me is not None and alive_since is not None:
+            dead = (
+                "AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT name FROM heartbeat WHERE at >= ?)) "
+                "AND (claimed_by IS NULL OR claimed_by <> ?) "
+            )
+            dead_params = (alive_since, me)
 
         def run(tx: Tx) -> list[DueReminder]:
-            tx.execute(f"UPDATE deliveries SET status = 'unknown' WHERE status = 'sending' {where}", params)
             tx.execute(
-                f"UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ? {where}",
-                (now_ts - grace_s, *params),
+                f"UPDATE deliveries SET status = 'unknown' WHERE status = 'sending' {dead}{where}",
+                (*dead_params, *params),
+            )
+            tx.execute(
+                f"UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' AND due_at < ? {dead}{where}",
+                (now_ts - grace_s, *dead_params, *params),
             )
             tx.execute(  # a claim whose reminder is gone (switched off, erased) has nothing left to send
                 "UPDATE deliveries SET status = 'expired' WHERE status = 'claimed' "
-                f"AND reminder_id NOT IN (SELECT id FROM reminders) {where}",
-                params,
+                f"AND reminder_id NOT IN (SELECT id FROM reminders) {dead}{where}",
+                (*dead_params, *params),
             )
-            rows = tx.execute(
-                "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, "
-                "p.started_at, p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
-                "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
-                f"WHERE d.status = 'claimed' {where_d}ORDER BY d.due_at",
-                params_d,
+            taken = tx.execute(
+                f"UPDATE deliveries SET claimed_by = ? WHERE status = 'claimed' {dead}{where}RETURNING id",
+                (me, *dead_params, *params),
             ).fetchall()
-            return [DueReminder(*r) for r in rows]
+            ids = sorted(r[0] for r in taken)
+            if not ids:
+                return []
+            found: list[DueReminder] = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" for _ in chunk)
+                rows = tx.execute(
+                    "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, "
+                    "p.started_at, p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
+                    "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
+                    f"WHERE d.id IN ({marks})",
+                    chunk,
+                ).fetchall()
+                found.extend(DueReminder(*r) for r in rows)
+            return sorted(found, key=lambda d: d.due_at)
 
         return await self.write(run)
 
@@ -519,6 +552,8 @@ class RemindersStore(StoreCore):
         def run(tx: Tx) -> None:
             tx.execute(f"DELETE FROM deliveries WHERE due_at < ? AND status != 'claimed' {where}", (before_ts, *params))
             tx.execute(f"DELETE FROM reminders WHERE once = 1 AND next_due IS NULL {where}", params)
+            if not params:  # replicas' heartbeats that stopped long ago (a console's scope never cleans them)
+                tx.execute("DELETE FROM heartbeat WHERE name LIKE 'scheduler:%' AND at < ?", (before_ts,))
 
         return run
 
