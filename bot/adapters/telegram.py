@@ -17,7 +17,7 @@ from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -430,6 +430,12 @@ class TelegramRunner:
         log.debug("telegram update failure", exc_info=err)
 
     def _on_poll_error(self, exc: TelegramError) -> None:
+        if isinstance(exc, Conflict):  # Telegram: "terminated by other getUpdates request"
+            log.error(
+                "telegram: another process is polling this bot's updates; long polling serves one process "
+                "only. Stop the other one, or run every replica in webhook mode (FLICKER_WEBHOOK_URL)"
+            )
+            return
         log.warning("telegram: polling failed (%s); retrying", exc.__class__.__name__)
 
 
