@@ -39,7 +39,7 @@ def next_fire(minute: int, weekday: int | None, tz: str, after: datetime) -> dat
     zone = _zone(tz)
     at = after.astimezone(UTC)
     for _ in range(8):
-        fire = trigger.get_next_fire_time(None, at + _TINY)
+        fire: datetime = trigger.get_next_fire_time(None, at + _TINY)  # a cron trigger always has one
         fire_utc = fire.astimezone(UTC)
         if fire_utc <= at:  # never go backwards (APScheduler can return `after` again)
             at += timedelta(hours=1)
