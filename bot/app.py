@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.engine import Engine
-from bot.store import Store
+from bot.store.interface import StoreAPI
 
 
 def handler_modules() -> tuple[ModuleType, ...]:
@@ -20,6 +20,6 @@ def handler_modules() -> tuple[ModuleType, ...]:
     return MODULES
 
 
-def build_engine(store: Store, **options: Any) -> Engine:
+def build_engine(store: StoreAPI, **options: Any) -> Engine:
     """An engine serving every handler module; `options` are Engine's (clock, flood_limit, ...)."""
     return Engine(store, modules=handler_modules(), **options)

@@ -32,9 +32,12 @@ import re
 import types
 import typing
 from enum import Enum, StrEnum
-from typing import Any, ClassVar, Literal, Self, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, Union, cast, dataclass_transform
 
 from bot.messages import Choice
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SEP = ":"
 TELEGRAM_MAX_BYTES = 64  # callback_data
@@ -131,6 +134,7 @@ def _decode_value(tp: Any, raw: str, where: str) -> Any:
     raise TypeError(f"{where}: unsupported field type {tp!r}")
 
 
+@dataclass_transform(frozen_default=True)
 class ChoiceId:
     """Base of the declared choice ids. Subclasses are frozen dataclasses; declare ``prefix=`` to register
     one (a subclass without a prefix is an abstract grouping, e.g. every answer of one flow)."""
@@ -153,7 +157,8 @@ class ChoiceId:
             raise TypeError(f"{cls.__name__}: prefix {prefix!r} is already {registry[prefix].__name__}'s")
         hints = typing.get_type_hints(cls)
         cls.prefix = prefix
-        cls._fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+        made = cast("type[DataclassInstance]", cls)  # the dataclass() call above made it one
+        cls._fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(made))
         for name, tp in cls._fields:  # fail at import on a type the codec cannot carry
             _check_type(tp, f"{cls.__name__}.{name}")
         registry[prefix] = cls

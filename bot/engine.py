@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from bot.clock import Clock, SystemClock
 from bot.messages import Incoming, Reply
 from bot.safety_replies import compose
-from bot.store import Store, StoreError, User
+from bot.store import StoreError, User
+from bot.store.interface import StoreAPI
 from bot.timezones import zone_label
 from bot.wording import readable_citations
 from handlers.base import (
@@ -122,7 +123,7 @@ def _add_unique(table: dict[str, Any], key: str, value: Any, module: ModuleType)
 class Engine:
     def __init__(
         self,
-        store: Store,
+        store: StoreAPI,
         *,
         clock: Clock | None = None,
         modules: Iterable[ModuleType],

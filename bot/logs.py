@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Settings
 
@@ -57,7 +57,7 @@ def install_redaction(secrets: list[str]) -> None:
         return
     factory = logging.getLogRecordFactory()
 
-    def make(*args, **kwargs) -> logging.LogRecord:
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = factory(*args, **kwargs)
         try:
             message = record.getMessage()

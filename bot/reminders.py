@@ -16,7 +16,8 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import User, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from bot.store.records import Tx
 from bot.store.reminders import Reminder, RemindersStore
 from bot.store.reminders import ReminderSettings as ReminderSettings  # re-exported for handlers
@@ -39,7 +40,7 @@ def next_fire(minute: int, weekday: int | None, tz: str, after: datetime) -> dat
     zone = _zone(tz)
     at = after.astimezone(UTC)
     for _ in range(8):
-        fire = trigger.get_next_fire_time(None, at + _TINY)
+        fire: datetime = trigger.get_next_fire_time(None, at + _TINY)  # a cron trigger always has one
         fire_utc = fire.astimezone(UTC)
         if fire_utc <= at:  # never go backwards (APScheduler can return `after` again)
             at += timedelta(hours=1)
@@ -58,7 +59,7 @@ def next_due_ts(minute: int, weekday: int | None, tz: str, after_ts: int) -> int
     return to_ts(next_fire(minute, weekday, tz, from_ts(after_ts)))
 
 
-async def get_settings(store: Store, user_id: int) -> ReminderSettings:
+async def get_settings(store: StoreAPI, user_id: int) -> ReminderSettings:
     return await store.reminder_settings(user_id)
 
 
@@ -66,7 +67,7 @@ def write_settings(conn: Tx, user_id: int, s: ReminderSettings) -> None:
     RemindersStore.settings_writer(user_id, s)(conn)
 
 
-async def list_reminders(store: Store, user_id: int) -> list[Reminder]:
+async def list_reminders(store: StoreAPI, user_id: int) -> list[Reminder]:
     out = await store.reminders_of(user_id)
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     return sorted(out, key=lambda r: (order.get(r.kind, 99), r.minute))
@@ -121,11 +122,11 @@ def switch_all_off(conn: Tx, user_id: int) -> None:
     RemindersStore.all_off_writer(user_id)(conn)
 
 
-async def apply(store: Store, user: User, now: datetime, change: Callable[[Tx], Any]) -> int:
+async def apply(store: StoreAPI, user: User, now: datetime, change: Callable[[Tx], Any]) -> int:
     """Run `change(conn)` and recompute the person's next times in the same transaction."""
     return await store.reschedule_reminders(user.id, user.timezone, to_ts(now), next_due_ts, change)
 
 
-async def snooze(store: Store, user_id: int, reminder_id: int, until: datetime) -> bool:
+async def snooze(store: StoreAPI, user_id: int, reminder_id: int, until: datetime) -> bool:
     """A one-off copy of a reminder at `until`; False if that reminder is gone or off."""
     return await store.snooze_reminder(user_id, reminder_id, to_ts(until))

@@ -16,7 +16,8 @@ from bot.insights.absent import absent_answers, absent_lines, times_words
 from bot.insights.days import journal_began
 from bot.insights.words import plural
 from bot.messages import Reply
-from bot.store import Store, User
+from bot.store import User
+from bot.store.interface import StoreAPI
 from handlers.base import Command, Context, expired
 from rules.texts import texts
 from rules.triage import load_triage_rules
@@ -86,7 +87,7 @@ def _notes_text(notes: dict[str, str]) -> str:
     return "\n".join(f"- {labels[k]}: {notes.get(k) or '(skipped)'}" for k, _ in STEPS)
 
 
-async def _notes(store: Store, user: User) -> dict[str, str] | None:
+async def _notes(store: StoreAPI, user: User) -> dict[str, str] | None:
     row = await store.appointment_notes(user.id)
     return None if row is None else {"worry": row.worry, "changed": row.changed, "questions": row.questions}
 
@@ -250,7 +251,7 @@ async def _per_week(ctx: Context) -> str:
     )
 
 
-async def appointment_section(store: Store, user: User) -> dict | None:
+async def appointment_section(store: StoreAPI, user: User) -> dict | None:
     notes = await _notes(store, user)
     return notes
 

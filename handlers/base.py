@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.messages import Choice, Incoming, Reply
-from bot.store import Conversation, Store, User
+from bot.store import Conversation, User
+from bot.store.interface import StoreAPI
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -51,7 +52,7 @@ class Context:
     """Everything a handler needs for one incoming message."""
 
     engine: Engine
-    store: Store
+    store: StoreAPI
     user: User
     incoming: Incoming
     now: datetime  # aware, UTC
@@ -102,7 +103,7 @@ class ScreenOutcome:
 TextHandler = Callable[[Context], Awaitable["list[Reply] | None"]]
 ChoiceHandler = Callable[[Context, str], Awaitable["list[Reply]"]]
 EventHandler = Callable[..., Awaitable["list[Reply]"]]
-ExportSection = Callable[[Store, User], Awaitable[Any]]
+ExportSection = Callable[[StoreAPI, User], Awaitable[Any]]
 ScreenHandler = Callable[..., Awaitable["ScreenOutcome | None"]]
 
 

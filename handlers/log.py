@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.choice_ids import ChoiceId, Log, LogAnswer, LogStep, LogUndo
 from bot.messages import Reply
-from bot.store import Store, User
+from bot.store import User
+from bot.store.interface import StoreAPI
 from handlers.base import CONVERSATION_TTL, Command, Context, expired
 from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
 from handlers.log_advice import POINTED, advice
@@ -448,7 +449,7 @@ CHOICES = {"log": on_choice}
 CLOSERS = {FLOW: (interrupts, close)}
 
 
-async def export_section(store: Store, user: User) -> list[dict]:
+async def export_section(store: StoreAPI, user: User) -> list[dict]:
     """How long the twitching had gone on, for each entry that said so ("for 3 weeks")."""
     out = []
     for e in await store.entries(user.id, kind="twitch"):

@@ -17,7 +17,8 @@ from bot.insights.days import NONE, OFF, JournalDays, journal_days
 from bot.insights.words import day_words, plural
 from bot.messages import Choice, Reply
 from bot.reminders import ReminderSettings, apply, get_settings, set_kind_enabled
-from bot.store import Conversation, Store, User, from_ts, to_ts
+from bot.store import Conversation, User, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from handlers.base import Command, Context, expired
 from handlers.format import region_words
 from handlers.reminder_times import evening_minute, first_checkin
@@ -64,7 +65,7 @@ def _day_start(day: date, tz) -> datetime:
     return datetime.combine(day, datetime.min.time(), tz)
 
 
-async def week_stats(store: Store, user: User, first: date, journal: JournalDays | None = None) -> WeekStats:
+async def week_stats(store: StoreAPI, user: User, first: date, journal: JournalDays | None = None) -> WeekStats:
     """The seven local days from `first`."""
     last = first + timedelta(days=6)
     entries = await store.entries(
@@ -342,7 +343,7 @@ async def absent_text(ctx: Context) -> list[Reply] | None:
     return await on_absent(ctx, f"a:{conv.step}:{answer}:{conv.data.get('stamp', '')}")
 
 
-async def absent_section(store: Store, user: User) -> list[dict]:
+async def absent_section(store: StoreAPI, user: User) -> list[dict]:
     rows = await store.absent_answers(user.id)
     return [{"at": r.at.astimezone(user.tz).isoformat(), "question": r.question, "answer": r.answer} for r in rows]
 

@@ -8,7 +8,8 @@ import json
 
 from bot.choice_ids import Forget
 from bot.messages import Attachment, Reply
-from bot.store import Store, User
+from bot.store import User
+from bot.store.interface import StoreAPI
 from handlers.base import Command, Context, expired
 
 CORE_PRIVACY = [
@@ -35,7 +36,7 @@ async def privacy(ctx: Context) -> list[Reply]:
     return [Reply(text)]
 
 
-async def entries_section(store: Store, user: User) -> list[dict]:
+async def entries_section(store: StoreAPI, user: User) -> list[dict]:
     out = []
     for e in await store.entries(user.id, newest_first=False):
         out.append(

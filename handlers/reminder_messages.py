@@ -30,7 +30,8 @@ from bot.insights.days import NONE, OFF, clear_mark, mark_of, set_mark, twitches
 from bot.insights.words import plural
 from bot.messages import Choice, Reply
 from bot.reminders import apply, set_kind_enabled, snooze
-from bot.store import Entry, Store, User, from_ts, to_ts
+from bot.store import Entry, User, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from handlers.base import Command, Context, expired
 from rules.reminders import load_reminder_rules
 from rules.texts import texts
@@ -136,7 +137,7 @@ def _parse_day(ctx: Context, raw: str) -> date | None:
     return day if -1 <= age <= ANSWER_DAYS else None
 
 
-async def save_checkin(store: Store, user: User, day: date, kind: str, value: int, now: datetime, add=False) -> int:
+async def save_checkin(store: StoreAPI, user: User, day: date, kind: str, value: int, now: datetime, add=False) -> int:
     """Store one daily answer; with add=True the value is added to the day's count. Returns the new value."""
     return await store.save_checkin_answer(user.id, day.isoformat(), kind, value, to_ts(now), add)
 
@@ -224,7 +225,7 @@ async def on_entry_saved(ctx: Context, entry: Entry) -> list[Reply]:
     return [Reply(f"(I took the {what} mark off {day:%a} {day.day} {day:%b}: it has a twitch logged now.)")]
 
 
-async def marks_section(store: Store, user: User) -> list[dict]:
+async def marks_section(store: StoreAPI, user: User) -> list[dict]:
     rows = await store.day_marks_of(user.id)
     return [{"day": r.day, "mark": {"none": "no twitches", "off": "day off logging"}[r.mark]} for r in rows]
 
@@ -252,7 +253,7 @@ async def _stop(ctx: Context, kind: str) -> list[Reply]:
     return [Reply(f"{rules.kinds[kind].label} reminders are off. /reminders switches them back on.")]
 
 
-async def checkins_section(store: Store, user: User) -> list[dict]:
+async def checkins_section(store: StoreAPI, user: User) -> list[dict]:
     return [{"day": r.day, "kind": r.kind, "value": r.value} for r in await store.checkin_answers(user.id)]
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.reminders import ReminderSettings, get_settings, in_quiet, next_fire
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import User, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from handlers.base import Context
 from rules.reminders import load_reminder_rules
 
@@ -18,7 +19,7 @@ def outside_quiet(minute: int, settings: ReminderSettings) -> int:
     return minute
 
 
-async def evening_minute(store: Store, user_id: int, settings: ReminderSettings | None = None) -> int:
+async def evening_minute(store: StoreAPI, user_id: int, settings: ReminderSettings | None = None) -> int:
     """The person's evening reminder time (their evening journal reminder, else its default from
     their bedtime), never inside quiet hours."""
     settings = settings or await get_settings(store, user_id)
@@ -48,7 +49,7 @@ async def schedule_followup(ctx: Context, kind: str = "triage", days: int = 7) -
     return due
 
 
-async def pending_followups(store: Store, user_id: int) -> list[tuple[str, int]]:
+async def pending_followups(store: StoreAPI, user_id: int) -> list[tuple[str, int]]:
     """One-off check-ins still to come (kind, due), e.g. the one-week triage follow-up."""
     return [(f.kind, f.due) for f in await store.pending_followups(user_id)]
 
@@ -56,7 +57,7 @@ async def pending_followups(store: Store, user_id: int) -> list[tuple[str, int]]
 FOLLOWUP_LABELS = {"triage": "Triage follow-up"}
 
 
-async def first_checkin(store: Store, user: User) -> datetime | None:
+async def first_checkin(store: StoreAPI, user: User) -> datetime | None:
     """When the plan's next weekly check-in comes: never before day 7 of the plan."""
     plan = await store.reminder_plan(user.id)
     rem = await store.next_checkin_reminder(user.id)

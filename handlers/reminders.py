@@ -35,7 +35,8 @@ from bot.reminders import (
     upsert_kind,
     write_settings,
 )
-from bot.store import Store, User, from_ts, to_ts
+from bot.store import User, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from bot.timezones import zone_label
 from handlers.base import Command, Context, expired
 from handlers.reminder_times import FOLLOWUP_LABELS, first_checkin, muted_by_quiet, pending_followups
@@ -402,7 +403,7 @@ async def on_timezone_changed(ctx: Context, *args) -> list[Reply]:
     return [Reply(f"Your reminders follow you: they keep their local times, now in {zone_label(ctx.user.timezone)}.")]
 
 
-async def reminders_section(store: Store, user: User) -> dict:
+async def reminders_section(store: StoreAPI, user: User) -> dict:
     settings = await get_settings(store, user.id)
     plan = await store.reminder_plan(user.id)
 

@@ -15,7 +15,8 @@ from typing import Any
 from bot.choice_ids import Safety
 from bot.messages import Choice, Reply
 from bot.safety_replies import compose, crisis_lines
-from bot.store import Store, StoreError, User, to_ts
+from bot.store import StoreError, User, to_ts
+from bot.store.interface import StoreAPI
 from bot.store.records import SafetyEvent
 from handlers.base import Context, ScreenOutcome, expired
 from rules.safety import Finding, ScreenResult, load_safety_screen
@@ -377,7 +378,7 @@ async def _link_entry(ctx: Context, event_id: int | None, before_id: int) -> Non
     await ctx.store.link_safety_event(ctx.user.id, event_id, entry.id)
 
 
-async def export_safety(store: Store, user: User) -> list[dict[str, Any]]:
+async def export_safety(store: StoreAPI, user: User) -> list[dict[str, Any]]:
     rows = await store.safety_events(user.id)
     rules = load_safety_screen()
     out = []
@@ -397,7 +398,7 @@ async def export_safety(store: Store, user: User) -> list[dict[str, Any]]:
     return out
 
 
-async def safety_events(store: Store, user_id: int) -> list[SafetyEvent]:
+async def safety_events(store: StoreAPI, user_id: int) -> list[SafetyEvent]:
     """For summaries and the report: every hit, oldest first."""
     return await store.safety_events(user_id)
 

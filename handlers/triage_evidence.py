@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.choice_ids import Triage
 from bot.messages import Reply
-from bot.store import Entry, Store, from_ts, to_ts
+from bot.store import Entry, from_ts, to_ts
+from bot.store.interface import StoreAPI
 from handlers.base import Context
 from handlers.format import said_ongoing_s
 from rules.triage import load_evidence
@@ -87,7 +88,7 @@ def _said_ongoing(rows, tz, since) -> Any:
     return earliest
 
 
-async def journal_evidence(store: Store, user_id: int, now: datetime, tz) -> Evidence:
+async def journal_evidence(store: StoreAPI, user_id: int, now: datetime, tz) -> Evidence:
     since = now - timedelta(days=LOOKBACK_DAYS)
     twitches = await store.entries(user_id, since=since, kind="twitch", newest_first=False)
     rows = [(e.region, to_ts(e.occurred_at), e.text) for e in twitches if e.region is not None]

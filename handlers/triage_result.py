@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.choice_ids import Plan, Triage, TriageSources
 from bot.messages import Reply
-from bot.store import Store, User
+from bot.store import User
+from bot.store.interface import StoreAPI
 from handlers.base import Context
 from handlers.safety import enter_after_emergency
 from rules.sources import Numbering, load_facts, references, sources_line
@@ -138,7 +139,7 @@ async def finish(ctx: Context, answers: dict[str, str], data: dict[str, Any]) ->
 
 
 # ---- what is kept -------------------------------------------------------------------------------
-async def result_sources(store: Store, user_id: int, result_id: int | None = None) -> tuple[str, list[str]] | None:
+async def result_sources(store: StoreAPI, user_id: int, result_id: int | None = None) -> tuple[str, list[str]] | None:
     """(level, fact ids) of one saved result of this person, or of their latest."""
     found = await store.triage_result(user_id, result_id)
     if found is None:
@@ -181,7 +182,7 @@ async def history(ctx: Context) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-async def export_section(store: Store, user: User) -> list[dict]:
+async def export_section(store: StoreAPI, user: User) -> list[dict]:
     rows = await store.triage_results(user.id)
     rules = load_triage_rules()
     facts = load_facts()

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.engine import Engine
 from bot.messages import Choice, Incoming, Reply
@@ -160,13 +160,14 @@ class ConsoleAdapter:
         except OSError as exc:
             return f"could not save {name} in {self.out_dir}: {exc.strerror or exc}"
 
-    def _reply_json(self, reply: Reply) -> dict:
+    def _reply_json(self, reply: Reply) -> dict[str, Any]:
         path = self._save(reply)
-        attachment = None
+        attachment: dict[str, Any] | None = None
+        name = reply.attachment.name if reply.attachment is not None else None  # _save: no attachment, no path
         if isinstance(path, Path):
-            attachment = {"name": reply.attachment.name, "path": str(path)}
+            attachment = {"name": name, "path": str(path)}
         elif path is not None:
-            attachment = {"name": reply.attachment.name, "path": None, "error": path}
+            attachment = {"name": name, "path": None, "error": path}
         return {
             "text": reply.text,
             "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
@@ -194,7 +195,7 @@ class ConsoleAdapter:
         self.stdout.write("\n")
         self.stdout.flush()
 
-    def _emit_line(self, obj: dict) -> None:
+    def _emit_line(self, obj: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         self.stdout.flush()
 

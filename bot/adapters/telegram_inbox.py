@@ -27,7 +27,8 @@ from typing import Any
 from telegram import Update
 
 from bot.messages import Attachment, Choice, Reply
-from bot.store import Store, StoreError
+from bot.store import StoreError
+from bot.store.interface import StoreAPI
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def replies_from_json(items: list[dict]) -> list[Reply]:
 
 
 class Inbox:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreAPI) -> None:
         self.store = store
         self._received = 0
 

@@ -8,6 +8,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -135,7 +136,7 @@ class StatusAwareRequest(HTTPXRequest):
 
     before_get_updates: Callable[[], Awaitable[None]] | None = None  # set per instance (the inbox's commit)
 
-    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         url = kwargs.get("url") or (args[0] if args else "")
         if self.before_get_updates is not None and str(url).endswith("/getUpdates"):
             await self.before_get_updates()  # asking for more confirms the last batch: it must be saved
@@ -208,16 +209,17 @@ class Delivery:
         if reply.attachment is not None:
             return [await self._send_file(chat_id, reply, markup)]
         parts = split_text(reply.text)
-        out = []
+        out: list[Message] = []
         for i, part in enumerate(parts):
             kwargs: dict[str, Any] = {"chat_id": chat_id, "text": escape(part), "parse_mode": ParseMode.HTML}
             if i == len(parts) - 1 and markup is not None:
                 kwargs["reply_markup"] = markup
-            out.append(await self.call("sendMessage", lambda kw=kwargs: self.bot.send_message(**kw)))
+            out.append(await self.call("sendMessage", partial(self.bot.send_message, **kwargs)))
         return out
 
-    async def _send_file(self, chat_id, reply: Reply, markup) -> Message:
+    async def _send_file(self, chat_id: int | str, reply: Reply, markup: InlineKeyboardMarkup | None) -> Message:
         att = reply.attachment
+        assert att is not None  # _send_one calls this only for a reply with an attachment
         caption = reply.text if len(escape(reply.text)) <= CAPTION_LIMIT else None
         if caption is None:  # too long for a caption: the text goes first, on its own
             await self._send_one(chat_id, Reply(reply.text), 0)

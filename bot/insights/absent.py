@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.store import Store, User
+from bot.store import User
+from bot.store.interface import StoreAPI
 from rules.reminders import load_reminder_rules
 
 
@@ -16,7 +17,7 @@ class AbsentAnswer:
     answer: str  # no | yes | unsure
 
 
-async def absent_answers(store: Store, user: User, since: datetime | None = None) -> list[AbsentAnswer]:
+async def absent_answers(store: StoreAPI, user: User, since: datetime | None = None) -> list[AbsentAnswer]:
     rows = await store.absent_answers(user.id, since)
     return [AbsentAnswer(r.at.astimezone(user.tz).date(), r.question, r.answer) for r in rows]
 

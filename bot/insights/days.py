@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.store import Store, Tx, User
+from bot.store import Tx, User
 from bot.store.days import clear_day_mark
+from bot.store.interface import StoreAPI
 
 NONE, OFF = "none", "off"
 
@@ -35,7 +36,7 @@ class JournalDays:
         return sorted(d for d, m in self.marks.items() if m == mark and first <= d <= last)
 
 
-async def journal_began(store: Store, user: User) -> date:
+async def journal_began(store: StoreAPI, user: User) -> date:
     """The first local day of the journal: first contact, or an earlier twitch logged since."""
     logged = await store.first_entry_at(user.id)
     first = user.created_at
@@ -44,23 +45,23 @@ async def journal_began(store: Store, user: User) -> date:
     return first.astimezone(user.tz).date()
 
 
-async def journal_days(store: Store, user: User, first: date | None = None, last: date | None = None) -> JournalDays:
+async def journal_days(store: StoreAPI, user: User, first: date | None = None, last: date | None = None) -> JournalDays:
     marks = await store.day_marks(user.id, first, last)
     return JournalDays(await journal_began(store, user), marks)
 
 
-async def twitches_on(store: Store, user: User, day: date) -> int:
+async def twitches_on(store: StoreAPI, user: User, day: date) -> int:
     """Twitches logged for a local day (in the person's zone now)."""
     start = datetime.combine(day, datetime.min.time(), user.tz)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), user.tz)
     return await store.twitches_between(user.id, start, end)
 
 
-async def set_mark(store: Store, user: User, day: date, mark: str, now: datetime) -> None:
+async def set_mark(store: StoreAPI, user: User, day: date, mark: str, now: datetime) -> None:
     await store.mark_day(user.id, day, mark, now)
 
 
-async def mark_of(store: Store, user: User, day: date) -> str | None:
+async def mark_of(store: StoreAPI, user: User, day: date) -> str | None:
     return await store.day_mark(user.id, day)
 
 

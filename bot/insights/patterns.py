@@ -5,6 +5,7 @@ needs more data. It never claims that a factor causes anything."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
@@ -59,7 +60,7 @@ def find_patterns(
     days = sorted(per_day)
     out: list[Pattern] = []
 
-    def from_checkin(kind: str, factor: str, test) -> None:
+    def from_checkin(kind: str, factor: str, test: Callable[[int], bool]) -> None:
         answered = [d for d in days if kind in checkins.get(d, {})]
         if not answered:
             return

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.insights.patterns import Pattern
 from bot.insights.stats import Summary
@@ -20,6 +21,9 @@ from bot.wording import duration_words
 from rules.sources import Numbering, load_facts
 from rules.triage import level_words as triage_level_words
 from rules.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\U00010000-\U0010ffff]")
 
@@ -35,11 +39,15 @@ class ReportData:
     generated: datetime  # local
     summary_png: bytes | None  # None when there is nothing to draw
     timeline_png: bytes | None
-    triage: list[dict] = field(default_factory=list)  # export shape: {at, level, reasons: [{source, text}]}
-    plan: dict | None = None  # {"status", "started", "checkin_days"}
+    triage: list[dict[str, Any]] = field(default_factory=list)  # export shape: {at, level, reasons: [{source, text}]}
+    plan: dict[str, Any] | None = None  # {"status", "started", "checkin_days"}
     absent: list[str] = field(default_factory=list)  # "New weakness: asked 4 times, never present (...)"
     appointment: Any = None  # handlers.appointment.AppointmentPage: the first page, when prepared
     safety: list[str] = field(default_factory=list)  # "Tue 24 Nov 21:30: emergency advice given (...)"
+
+
+class _Heading(Protocol):
+    def __call__(self, text: str, keep_mm: float = ...) -> None: ...
 
 
 def level_words(level: str | None) -> str:
@@ -196,7 +204,7 @@ def build_pdf(d: ReportData) -> bytes:
     heading("Self-care plan")
     if d.plan:
         days = int(d.plan.get("checkin_days", 0) or 0)
-        status = {"active": "under way", "stopped": "stopped", "done": "completed"}.get(d.plan.get("status"), "")
+        status = {"active": "under way", "stopped": "stopped", "done": "completed"}.get(d.plan.get("status", ""), "")
         para(f"Plan {status}, started {d.plan.get('started', '?')}; daily check-ins answered on {plural(days, 'day')}.")
     else:
         para("No self-care plan started.")
@@ -223,14 +231,14 @@ def build_pdf(d: ReportData) -> bytes:
 
     heading("Notes in the person's words")
     if s.notes:
-        for n in sorted(s.notes, key=lambda e: e.occurred_at, reverse=True)[:40]:
-            para(f"{n.local_time:%d %b %H:%M}  {n.text}")
+        for note in sorted(s.notes, key=lambda e: e.occurred_at, reverse=True)[:40]:
+            para(f"{note.local_time:%d %b %H:%M}  {note.text}")
     else:
         para("No notes in this period.")
     return bytes(pdf.output())
 
 
-def _appointment_page(pdf, d: ReportData, title: str, heading, para) -> None:
+def _appointment_page(pdf: FPDF, d: ReportData, title: str, heading: _Heading, para: Callable[[str], None]) -> None:
     """Page 1 when the person prepared with /appointment: their words, then the journal's facts."""
     a = d.appointment
     pdf.set_font("DejaVu", "B", 17)

@@ -57,11 +57,11 @@ class Summary:
     twitches: list[Entry]
     notes: list[Entry]
     per_day: dict[date, int]
-    regions: Counter = field(default_factory=Counter)
-    sides: dict[str, Counter] = field(default_factory=dict)  # region -> side counts
-    triggers: Counter = field(default_factory=Counter)
-    hours: Counter = field(default_factory=Counter)
-    parts: Counter = field(default_factory=Counter)
+    regions: Counter[str] = field(default_factory=Counter)
+    sides: dict[str, Counter[str]] = field(default_factory=dict)  # region -> side counts
+    triggers: Counter[str] = field(default_factory=Counter)
+    hours: Counter[int] = field(default_factory=Counter)
+    parts: Counter[str] = field(default_factory=Counter)
     avg_duration_s: float | None = None
     timed: int = 0
     avg_intensity: float | None = None

@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,7 @@ def _copy(source: str, target: str, progress: Callable[[str, int], None]) -> lis
             missing = set(columns) - set(dst.columns(table))
             if missing:
                 raise StoreError(f"the target's {table} lacks columns {sorted(missing)}")
-            dst.load(table, columns, src.rows(table, columns), lambda n, t=table: progress(t, n))
+            dst.load(table, columns, src.rows(table, columns), partial(progress, table))
             dst.after_load(table)
             n_src, sum_src = src.count_and_sum(table, columns)
             n_dst, sum_dst = dst.count_and_sum(table, columns)

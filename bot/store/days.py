@@ -19,6 +19,7 @@ class DaysStore(StoreCore):
     # ---- day_marks ---------------------------------------------------------------------------------
     async def day_marks(self, user_id: int, first: date | None = None, last: date | None = None) -> dict[date, str]:
         """Marked days ("none" | "off") by local day in order, of [first, last] when both are given."""
+        params: list[Any]
         sql, params = "SELECT day, mark FROM day_marks WHERE user_id = ?", [user_id]
         if first is not None and last is not None:
             sql += " AND day BETWEEN ? AND ?"

@@ -104,6 +104,7 @@ class PlansStore(StoreCore):
 
     async def checkins(self, user_id: int, first: date | None = None, last: date | None = None) -> list[Checkin]:
         """Check-in answers (about the local days [first, last] when given), by day and kind."""
+        params: list[Any]
         sql, params = "SELECT day, kind, value FROM checkins WHERE user_id = ?", [user_id]
         if first is not None and last is not None:
             sql += " AND day BETWEEN ? AND ?"

@@ -47,7 +47,7 @@ class Row(tuple[Any, ...]):
 
     names: tuple[str, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self.names.index(key))
         return tuple.__getitem__(self, key)
@@ -74,11 +74,11 @@ class PgTx:
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Row]:
-        return self.conn.execute(to_pg(sql), tuple(params))  # type: ignore[arg-type]
+        return self.conn.execute(to_pg(sql), tuple(params))
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Row]:
         cur = self.conn.cursor()
-        cur.executemany(to_pg(sql), [tuple(p) for p in params])  # type: ignore[arg-type]
+        cur.executemany(to_pg(sql), [tuple(p) for p in params])
         return cur
 
 
@@ -158,7 +158,7 @@ class PostgresCore(StoreCore):
                         if version in done:
                             continue
                         with conn.transaction():
-                            conn.execute(file.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                            conn.execute(file.read_text(encoding="utf-8"))
                             conn.execute(
                                 "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                                 (version, file.name, to_ts(datetime.now(UTC))),

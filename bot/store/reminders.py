@@ -136,7 +136,7 @@ class Scope:
     platforms: frozenset[str] | None = None
     identity: tuple[str, str] | None = None
 
-    def sql(self, column: str) -> tuple[str, tuple]:
+    def sql(self, column: str) -> tuple[str, tuple[Any, ...]]:
         """An `AND ...` fragment (from constants only) and its parameters."""
         if self.identity is not None:
             return (
@@ -430,7 +430,7 @@ class RemindersStore(StoreCore):
             moves: list[tuple[int | None, int]] = []
             finished: list[tuple[int]] = []
             skipped = 0
-            cache: dict[tuple, int] = {}
+            cache: dict[tuple[Any, ...], int] = {}
             oldest_ok = now_ts - grace_s
             for rid, uid, kind, slot, minute, weekday, once, due, tz, q_start, q_end, p_status, p_start, p_caf in rows:
                 if once:

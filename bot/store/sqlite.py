@@ -19,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -129,7 +130,7 @@ class SQLiteCore(StoreCore):
         # aiosqlite has no public "run this callable on your thread"; _execute is that, and
         # it lets a batch of statements cost one hop instead of one per statement. This is
         # the one use of a private aiosqlite name (tests/test_store.py checks it still works).
-        return await self.db._execute(fn, self.db._conn)  # type: ignore[no-any-return]  # noqa: SLF001
+        return await self.db._execute(fn, self.db._conn)  # type: ignore[no-any-return, no-untyped-call]  # noqa: SLF001
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
         return await self._on_thread(fn)
@@ -169,7 +170,7 @@ class SQLiteCore(StoreCore):
                 await asyncio.sleep(0)  # let writers that are ready join this batch
                 batch, self._pending = self._pending, []
                 try:
-                    outcomes = await self._on_thread(lambda conn, b=batch: _apply_batch(conn, [f for f, _ in b]))
+                    outcomes = await self._on_thread(partial(_apply_batch, fns=[f for f, _ in batch]))
                 except Exception as exc:  # the thread itself failed: nothing is known saved
                     outcomes = [(False, StoreError(str(exc)))] * len(batch)
                 for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):

@@ -63,7 +63,7 @@ class UsersStore(StoreCore):
                     pending = self._creating[key] = asyncio.ensure_future(self.write(create))
                 finally:
                     WRITE_ALSO.reset(token)
-                pending.add_done_callback(lambda _f, k=key: self._creating.pop(k, None))
+                pending.add_done_callback(lambda _f: self._creating.pop(key, None))
                 row, is_new = await asyncio.shield(pending)
             else:  # the same person's first message is being created right now: share it
                 row, _ = await asyncio.shield(pending)
@@ -71,6 +71,7 @@ class UsersStore(StoreCore):
         cached = self._users_by_identity.get(key)
         if cached is not None:
             return cached, is_new
+        assert row is not None  # found, or made above
         user = self._users.get(row[0]) or _user(row)
         if self.caches:
             self._users[user.id] = user
