@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         GuardCount,
         GuardEvent,
         Identity,
+        InboxOpen,
         InboxReplies,
         InboxUpdate,
         LinkAttempts,
@@ -59,6 +60,10 @@ T = TypeVar("T")
 class CoreAPI(Protocol):
     """The connection core (bot/store/base.py, the backends' schema_version)"""
 
+    dialect: str
+    caches: bool
+    shared: bool  # several processes serve from this database (replicas on PostgreSQL)
+
     async def write(self, fn: Callable[[Tx], T]) -> T: ...
 
     async def read(self, fn: Callable[[Tx], T]) -> T: ...
@@ -78,6 +83,10 @@ class CoreAPI(Protocol):
     @asynccontextmanager
     async def person_lock(self, user_id: int) -> AsyncIterator[None]:
         yield  # a generator, as asynccontextmanager wants
+
+    @asynccontextmanager
+    async def named_lock(self, name: str) -> AsyncIterator[None]:
+        yield
 
     def evict(self, user_id: int) -> None: ...
 
@@ -232,14 +241,22 @@ class RemindersAPI(Protocol):
     ) -> int: ...
 
     def claim_writer(
-        self, now_ts: int, grace_s: int, limit: int, scope: Scope, next_due: NextDue
+        self, now_ts: int, grace_s: int, limit: int, scope: Scope, next_due: NextDue, owner: str | None = None
     ) -> Callable[[Tx], tuple[list[DueReminder], int, int]]: ...
 
     async def claim_due_reminders(
         self, now_ts: int, grace_s: int, limit: int, scope: Scope = EVERYONE, *, next_due: NextDue
     ) -> tuple[list[DueReminder], int, int]: ...
 
-    async def recover_claimed(self, now_ts: int, grace_s: int, scope: Scope = EVERYONE) -> list[DueReminder]: ...
+    async def recover_claimed(
+        self,
+        now_ts: int,
+        grace_s: int,
+        scope: Scope = EVERYONE,
+        *,
+        me: str | None = None,
+        alive_since: int | None = None,
+    ) -> list[DueReminder]: ...
 
     @staticmethod
     def cleanup_writer(before_ts: int, scope: Scope = EVERYONE) -> Write: ...
@@ -396,7 +413,13 @@ class InboxAPI(Protocol):
     """bot/store/inbox.py (InboxStore)"""
 
     async def record_update(
-        self, update_id: int, received_at: int, body: str, *, drop_done_before: int | None
+        self,
+        update_id: int,
+        received_at: int,
+        body: str,
+        *,
+        drop_done_before: int | None,
+        person: str | None = None,
     ) -> bool: ...
 
     async def mark_update_handled(self, update_id: int, replies: str) -> None: ...
@@ -410,6 +433,18 @@ class InboxAPI(Protocol):
     async def unfinished_updates(self, status: str = "received") -> list[InboxUpdate]: ...
 
     async def unsent_replies(self) -> list[InboxReplies]: ...
+
+    async def open_updates_of(self, person: str) -> list[InboxOpen]: ...
+
+    async def update_status(self, update_id: int) -> str | None: ...
+
+    async def people_waiting(self, received_before: int, limit: int = 100) -> list[str]: ...
+
+    async def count_message(self, platform: str, external_id: str, window_start: int) -> int: ...
+
+    async def unowned_updates(self) -> list[InboxOpen]: ...
+
+    async def own_update(self, update_id: int, person: str) -> None: ...
 
 
 class StoreAPI(
