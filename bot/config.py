@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/?#@]*):[^@/?#]*@", re.IGNORECASE)
+_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/?#\s]*@", re.IGNORECASE)
 
 
 def _int(name: str, default: int) -> int:

@@ -38,7 +38,16 @@ async def run_app(app: App, stop: asyncio.Event) -> int:
         if app.metrics is not None and app.settings.metrics_port is not None:
             from bot.metrics import serve_metrics
 
-            server = await serve_metrics(app.metrics, app.settings.metrics_listen, app.settings.metrics_port)
+            try:
+                server = await serve_metrics(app.metrics, app.settings.metrics_listen, app.settings.metrics_port)
+            except OSError as exc:
+                listen = f"{app.settings.metrics_listen}:{app.settings.metrics_port}"
+                log.error(
+                    "cannot serve metrics on %s (%s): set FLICKER_METRICS_PORT to a free port",
+                    listen,
+                    exc.strerror,
+                )
+                return 2
             log.info("metrics at http://%s:%d/metrics", app.settings.metrics_listen, _port_of(server))
         for adapter in app.adapters:
             await adapter.start()
