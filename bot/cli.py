@@ -1,29 +1,19 @@
-"""`flicker console | run | health`: the command line."""
+"""`flicker console | run | health | db copy`: the command line. It parses arguments and calls
+bot/runner.py (which runs what bot/app.py builds); nothing is built here."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 import tempfile
+import time
+from typing import TextIO
 
-from bot.config import Settings
+from bot.config import Settings, redact_url
 from bot.logs import setup_logging
-from bot.store import SchemaTooNew, Store, StoreError
-
-log = logging.getLogger("flicker")
-
-
-def local_zone_name() -> str:
-    try:
-        from tzlocal import get_localzone_name
-
-        return get_localzone_name() or "UTC"
-    except Exception:
-        return "UTC"
 
 
 def _default_user() -> str:
@@ -31,20 +21,6 @@ def _default_user() -> str:
         return getpass.getuser()
     except Exception:
         return "me"
-
-
-async def open_store(path: str) -> Store:
-    try:
-        return await Store.open(path)
-    except SchemaTooNew as exc:
-        raise SystemExit(str(exc)) from exc
-    except (OSError, StoreError) as exc:  # a read-only folder, a file owned by someone else
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise SystemExit(
-            f"flicker: cannot open the database {path}: {reason}.\n"
-            "Check that the file and its folder exist and are writable by this user, or set FLICKER_DB "
-            "(or --db) to another file."
-        ) from exc
 
 
 def private_cache_dir() -> str:
@@ -62,65 +38,66 @@ def private_cache_dir() -> str:
     return tempfile.mkdtemp(prefix="flicker-matplotlib-")  # random name, mode 0700
 
 
-async def console_main(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.console import PLATFORM, ConsoleAdapter
-    from bot.app import build_engine
+def db_copy_main(source: str, target: str, out: TextIO = sys.stdout) -> int:
+    """`flicker db copy`: rows so far per table while copying, then rows, checksum and verified per table."""
+    from bot.store import StoreError
+    from bot.store.copy import copy_database
 
-    store = await open_store(args.db or settings.db_path)
-    engine = build_engine(store, default_timezone={"console": local_zone_name()}, flood_limit=None)  # one local person
-    adapter = ConsoleAdapter(engine, args.user, json_mode=args.json, out_dir=args.out or settings.out_dir)
-    scheduler = _scheduler(engine, settings, identity=(PLATFORM, args.user))
+    copied: dict[str, int] = {}
+
+    def progress(table: str, rows: int) -> None:
+        copied[table] = copied.get(table, 0) + rows
+        print(f"  {table}: {copied[table]} rows", file=out, flush=True)
+
+    print(f"copying {redact_url(source)} -> {redact_url(target)}", file=out, flush=True)
+    began = time.monotonic()
     try:
-        if scheduler is not None:
-            scheduler.start()
-        await adapter.run()
-    finally:
-        if scheduler is not None:
-            await scheduler.stop()
-        await store.close()
-    return 0
-
-
-def _scheduler(
-    engine, settings: Settings, *, platforms: set[str] | None = None, identity: tuple[str, str] | None = None
-):
-    """The reminder scheduler, limited to whom this process can reach: a console delivers only
-    its own person's reminders, and the bot only those of people on its platforms."""
-    try:
-        from bot.scheduler import ReminderScheduler, Scope
-    except ImportError:  # reminders not installed in this build
-        return None
-    scope = Scope(frozenset(platforms) if platforms is not None else None, identity)
-    return ReminderScheduler(engine, settings, scope=scope)
+        results = asyncio.run(copy_database(source, target, progress))
+    except (StoreError, OSError) as exc:
+        print(f"flicker db copy: failed: {redact_url(str(exc))}", file=sys.stderr)
+        print("The source was not changed.", file=sys.stderr)
+        return 1
+    width = max([len("table"), *(len(r.table) for r in results)])
+    print(f"\n{'table':<{width}}  {'rows':>10}  {'checksum':<32}  verified", file=out)
+    for r in results:
+        print(f"{r.table:<{width}}  {r.rows:>10}  {r.checksum:<32}  {'yes' if r.verified else 'NO'}", file=out)
+    total = sum(r.rows for r in results)
+    print(f"\n{total} rows in {len(results)} tables copied and verified in {time.monotonic() - began:.1f} s", file=out)
+    return 0 if all(r.verified for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flicker", description="Flicker, a calm twitch journal bot.")
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("console", help="chat with Flicker in this terminal (no account needed)")
-    c.add_argument("--db", help="SQLite file (default: $FLICKER_DB or ./flicker.db)")
+    c.add_argument("--db", help="database (default: $FLICKER_DATABASE_URL, else $FLICKER_DB or ./flicker.db)")
     c.add_argument("--user", default=_default_user(), help="who you are in the journal (default: your login)")
     c.add_argument("--json", action="store_true", help="one JSON line of replies per input line")
     c.add_argument("--out", help="folder for files such as exports and charts (default: ./flicker-out)")
     sub.add_parser("run", help="run the Telegram and/or Discord bot (tokens from the environment)")
     sub.add_parser("health", help="exit 0 if the database answers and the scheduler ticked recently")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    cp = db_sub.add_parser("copy", help="copy every row into an empty database and verify it (source untouched)")
+    cp.add_argument("--from", dest="source", required=True, help="source, e.g. sqlite:///flicker.db")
+    cp.add_argument("--to", dest="target", required=True, help="empty target, e.g. postgresql://user@host/db")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLCONFIGDIR", private_cache_dir())
     settings = Settings.from_env()
     # The console is a conversation: only warnings interrupt it, unless a level was asked for.
-    quiet = args.command in ("console", "health") and "FLICKER_LOG_LEVEL" not in os.environ
+    quiet = args.command in ("console", "health", "db") and "FLICKER_LOG_LEVEL" not in os.environ
     setup_logging(settings, stream=sys.stderr, level="WARNING" if quiet else None)
+    from bot import runner
+
     if args.command == "console":
         if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 must not end the session
             sys.stdin.reconfigure(errors="surrogateescape")
-        return asyncio.run(console_main(args, settings))
+        return asyncio.run(runner.console_main(settings, user=args.user, db=args.db, json_mode=args.json, out=args.out))
     if args.command == "run":
-        from bot.runner import run_main
-
-        return asyncio.run(run_main(settings))
-    from bot.runner import health_main
-
-    return health_main(settings)
+        return asyncio.run(runner.run_main(settings))
+    if args.command == "db":
+        return db_copy_main(args.source, args.target)
+    return runner.health_main(settings)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+
+_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/?#\s]*@", re.IGNORECASE)
 
 
 def _int(name: str, default: int) -> int:
@@ -16,9 +19,25 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _port(name: str) -> int | None:
+    """A TCP port, or None when unset or empty (the feature is off)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise SystemExit(f"{name} must be a port number (0-65535) or empty, got {raw!r}")
+    return int(raw)
+
+
+def redact_url(setting: str) -> str:
+    """A database setting fit for messages and logs: a URL's password becomes ***."""
+    return _PASSWORD.sub(r"\1:***@", setting)
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: str = "flicker.db"
+    database_url: str | None = None  # FLICKER_DATABASE_URL: sqlite:///path or postgresql://...; None: db_path
     log_level: str = "INFO"
     telegram_token: str | None = None
     telegram_api_url: str | None = None  # base URL of the Bot API (tests point it at a loopback fake)
@@ -30,6 +49,22 @@ class Settings:
     reminder_grace_minutes: int = 30
     tick_seconds: int = 5
     out_dir: str = "flicker-out"
+    metrics_port: int | None = None  # None: no /metrics endpoint
+    metrics_listen: str = "127.0.0.1"
+    leader_retry_seconds: int = 10  # how often a replica without the Discord gateway asks for it again
+
+    @property
+    def database(self) -> str:
+        """What to pass to `open_store`: FLICKER_DATABASE_URL when set, else the SQLite file FLICKER_DB."""
+        return self.database_url or self.db_path
+
+    @property
+    def database_label(self) -> str:
+        """`database` with any password hidden: the only form of it that goes into messages."""
+        return redact_url(self.database)
+
+    def __repr__(self) -> str:  # a Settings in a traceback or a log line must not leak secrets
+        return f"Settings(database={self.database_label!r}, ...)"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +72,7 @@ class Settings:
         guild = env.get("DISCORD_GUILD_ID", "").strip()
         return cls(
             db_path=env.get("FLICKER_DB", cls.db_path),
+            database_url=env.get("FLICKER_DATABASE_URL", "").strip() or None,
             log_level=env.get("FLICKER_LOG_LEVEL", cls.log_level).upper(),
             telegram_token=env.get("TELEGRAM_TOKEN") or None,
             telegram_api_url=env.get("FLICKER_TELEGRAM_API_URL") or None,
@@ -48,4 +84,7 @@ class Settings:
             reminder_grace_minutes=_int("FLICKER_REMINDER_GRACE_MINUTES", cls.reminder_grace_minutes),
             tick_seconds=_int("FLICKER_TICK_SECONDS", cls.tick_seconds),
             out_dir=env.get("FLICKER_OUT_DIR", cls.out_dir),
+            metrics_port=_port("FLICKER_METRICS_PORT"),
+            metrics_listen=env.get("FLICKER_METRICS_LISTEN", "").strip() or cls.metrics_listen,
+            leader_retry_seconds=max(1, _int("FLICKER_LEADER_RETRY_SECONDS", cls.leader_retry_seconds)),
         )

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.messages import Incoming, Reply
+from bot.metrics import Metrics
 from bot.safety_replies import compose
 from bot.store import StoreError, User
 from bot.store.interface import StoreAPI
@@ -130,8 +131,10 @@ class Engine:
         default_timezone: dict[str, str] | None = None,
         flood_limit: int | None = FLOOD_LIMIT,
         safety: SafetyScreen | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics  # counts only (bot/metrics.py); None counts nothing
         self.clock = clock or SystemClock()
         self.registry = Registry.from_modules(modules)
         self.default_timezone = default_timezone or {}
@@ -144,11 +147,19 @@ class Engine:
     # ---- incoming -----------------------------------------------------------------------
     async def handle(self, incoming: Incoming, on_progress: ProgressSink | None = None) -> list[Reply]:
         """Answer one message. `on_progress` (optional) shows status lines while slow work runs."""
+        if self.metrics is None:
+            return await self._handle(incoming, on_progress)
+        with self.metrics.timing_reply(incoming.platform):
+            return await self._handle(incoming, on_progress)
+
+    async def _handle(self, incoming: Incoming, on_progress: ProgressSink | None) -> list[Reply]:
         now = self.clock.now()
         # The safety screen reads every typed message first: it is pure and cheap, and an
         # emergency is answered even in a flood or when the database is down.
         screened = self.safety.screen(incoming.text[:MAX_INPUT_CHARS]) if incoming.text else None
         urgent = screened is not None and screened.finding is not None and screened.finding.interrupts
+        if self.metrics is not None and screened is not None and screened.finding is not None:
+            self.metrics.safety_hit(screened.finding.category)  # a second opinion's is what it asks: check_*
         if self.flood_limit and not urgent:
             key = (incoming.platform, incoming.user_id)
             if self.store.shared:
@@ -168,6 +179,7 @@ class Engine:
             )
         except StoreError:
             log.warning("could not load or create a user")
+            self._store_error()
             if urgent:
                 assert screened is not None and screened.finding is not None
                 zone = self.default_timezone.get(incoming.platform)
@@ -196,6 +208,10 @@ class Engine:
         if n <= self.flood_limit:
             return None
         return n == self.flood_limit + 1
+
+    def _store_error(self) -> None:
+        if self.metrics is not None:
+            self.metrics.store_error()
 
     def _flooding(self, key: tuple[str, str], t: float) -> bool | None:
         """Sliding-window limit per person, so one flood can't slow everyone else down.
@@ -260,6 +276,7 @@ class Engine:
             return replies
         except StoreError:
             log.warning("save failed in %s", route)
+            self._store_error()
             return [*first, Reply(SAVE_FAILED, private=False)]
         except Exception:
             # The message text may be health data: keep it (and the traceback) at DEBUG.

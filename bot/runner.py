@@ -1,13 +1,15 @@
-"""`flicker run` and `flicker health`: the long-running bot process."""
+"""Running what bot/app.py built: `flicker run`, `flicker console`, and `flicker health`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import time
 
+from bot.app import App, build_bot, build_console
 from bot.config import Settings
 
 log = logging.getLogger("flicker")
@@ -17,47 +19,73 @@ SCHEDULER_STOP_S = 8.0
 
 
 async def run_main(settings: Settings) -> int:
-    from bot.app import build_engine
-    from bot.cli import local_zone_name, open_store
-
+    """`flicker run`: build the bot and run it until SIGTERM or SIGINT."""
     if not settings.telegram_token and not settings.discord_token:
         log.error("set TELEGRAM_TOKEN and/or DISCORD_TOKEN (or use `flicker console` to chat locally)")
         return 2
-    store = await open_store(settings.db_path)
-    engine = build_engine(store, default_timezone={"console": local_zone_name()})
-    runners = []
-    platforms: set[str] = set()
-    if settings.telegram_token:
-        from bot.adapters.telegram import build_telegram
-
-        runners.append(build_telegram(engine, settings))
-        platforms.add("telegram")
-    if settings.discord_token:
-        from bot.adapters.discord import build_discord
-
-        runners.append(build_discord(engine, settings))
-        platforms.add("discord")
-    from bot.cli import _scheduler
-
-    scheduler = _scheduler(engine, settings, platforms=platforms)
+    app = await build_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    return await run_app(app, stop)
+
+
+async def run_app(app: App, stop: asyncio.Event) -> int:
+    """Start the metrics endpoint, the adapters and the scheduler; stop them all once `stop` is set."""
+    server: asyncio.AbstractServer | None = None
     try:
-        for r in runners:
-            await r.start()
-        if scheduler is not None:
-            scheduler.start()
+        if app.metrics is not None and app.settings.metrics_port is not None:
+            from bot.metrics import serve_metrics
+
+            try:
+                server = await serve_metrics(app.metrics, app.settings.metrics_listen, app.settings.metrics_port)
+            except OSError as exc:
+                listen = f"{app.settings.metrics_listen}:{app.settings.metrics_port}"
+                log.error(
+                    "cannot serve metrics on %s (%s): set FLICKER_METRICS_PORT to a free port",
+                    listen,
+                    exc.strerror,
+                )
+                return 2
+            log.info("metrics at http://%s:%d/metrics", app.settings.metrics_listen, _port_of(server))
+        for adapter in app.adapters:
+            await adapter.start()
+        if app.scheduler is not None:
+            app.scheduler.start()
         log.info("flicker is running")
         await stop.wait()
         log.info("stopping")
     finally:
-        await _shut_down(scheduler, runners, store)
+        await _shut_down(app)
+        if server is not None:
+            server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2)
     return 0
 
 
-async def _shut_down(scheduler, runners, store) -> None:
+def _port_of(server: asyncio.AbstractServer) -> int:
+    sockets = getattr(server, "sockets", None) or ()
+    return int(sockets[0].getsockname()[1]) if sockets else 0
+
+
+async def console_main(settings: Settings, *, user: str, db: str | None, json_mode: bool, out: str | None) -> int:
+    """`flicker console`: one conversation in this terminal, with that person's reminders."""
+    app = await build_console(settings, user=user, db=db, json_mode=json_mode, out=out)
+    assert app.console is not None
+    try:
+        if app.scheduler is not None:
+            app.scheduler.start()
+        await app.console.run()
+    finally:
+        if app.scheduler is not None:
+            await app.scheduler.stop()
+        await app.store.close()
+    return 0
+
+
+async def _shut_down(app: App) -> None:
     """Stop within SHUTDOWN_BUDGET_S (docker-compose's stop_grace_period is longer): sends in
     flight finish, nothing new starts; what is cut off is resumed at the next start."""
     deadline = time.monotonic() + SHUTDOWN_BUDGET_S
@@ -65,41 +93,41 @@ async def _shut_down(scheduler, runners, store) -> None:
     def left(cap: float) -> float:
         return max(0.1, min(cap, deadline - time.monotonic()))
 
-    if scheduler is not None:
+    if app.scheduler is not None:
         try:
-            await asyncio.wait_for(scheduler.stop(), timeout=left(SCHEDULER_STOP_S))
+            await asyncio.wait_for(app.scheduler.stop(), timeout=left(SCHEDULER_STOP_S))
         except Exception:
             log.warning("the scheduler did not stop in time; unsent reminders wait for the next start")
-    for r in reversed(runners):
+    for adapter in reversed(app.adapters):
         try:
-            await asyncio.wait_for(r.stop(), timeout=left(8))
+            await asyncio.wait_for(adapter.stop(), timeout=left(8))
         except Exception:
             log.warning("a platform adapter did not stop in time; unanswered updates wait for the next start")
     try:
-        await asyncio.wait_for(store.close(), timeout=left(5))
+        await asyncio.wait_for(app.store.close(), timeout=left(5))
     except Exception:
         log.warning("the database did not close in time")
-    return 0
 
 
 def health_main(settings: Settings) -> int:
     """Exit 0 when healthy, 1 when the database does not answer, 2 when the scheduler is stale."""
-    import time
-    from pathlib import Path
-
-    from bot.store import StoreError
-    from bot.store.health import sqlite_health
+    from bot.store import StoreError, database_url
 
     stale_after = max(60, settings.tick_seconds * 6)
-    db = Path(settings.db_path)
-    if not db.exists():
-        print(f"database: {db} does not exist")
-        return 1
-    if not os.access(db, os.R_OK | os.W_OK) or not os.access(db.parent, os.W_OK | os.X_OK):
-        print(f"database: {db} is not writable by this user (the bot can't save anything)")
-        return 1
+    dialect, where = database_url(settings.database)
     try:
-        reading = sqlite_health(db)
+        if dialect == "postgresql":
+            from bot.store.postgres import postgres_health
+
+            reading = postgres_health(where)
+        else:
+            failure = _sqlite_unusable(where)
+            if failure is not None:
+                print(f"database: {failure}")
+                return 1
+            from bot.store.health import sqlite_health
+
+            reading = sqlite_health(where)
     except StoreError as exc:
         print(f"database: not answering ({(exc.__cause__ or exc).__class__.__name__})")
         return 1
@@ -110,3 +138,17 @@ def health_main(settings: Settings) -> int:
         return 2
     print("database: ok; scheduler: ok")
     return 0
+
+
+def _sqlite_unusable(where: str) -> str | None:
+    """Why the bot could not use this SQLite file, or None."""
+    from pathlib import Path
+
+    if not where:
+        return "not a database URL (try sqlite:///flicker.db or postgresql://host/db)"
+    db = Path(where)
+    if not db.exists():
+        return f"{db} does not exist"
+    if not os.access(db, os.R_OK | os.W_OK) or not os.access(db.parent, os.W_OK | os.X_OK):
+        return f"{db} is not writable by this user (the bot can't save anything)"
+    return None

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
 from bot.messages import Reply
+from bot.metrics import Metrics
 from bot.reminders import next_due_ts
 from bot.store import to_ts
 from bot.store.records import Tx
@@ -92,8 +93,10 @@ class ReminderScheduler:
         composer: Composer | None = None,
         send_concurrency: int = SEND_CONCURRENCY,
         scope: Scope = EVERYONE,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
+        self.metrics = metrics  # counts only (bot/metrics.py); None counts nothing
         self.store = engine.store
         self.clock = engine.clock
         self.tick_seconds = max(1, settings.tick_seconds)
@@ -198,6 +201,8 @@ class ReminderScheduler:
                 recovered = await self.store.recover_claimed(now_ts, self.grace_s, self.scope)
                 self._recovered = True
                 if recovered:
+                    if self.metrics is not None:
+                        self.metrics.reminder_due(len(recovered))
                     log.info("handing over %d reminders claimed before a restart", len(recovered))
                     handed += await self._hand_over(recovered)
             cleanup = now_ts - self._last_cleanup >= CLEANUP_EVERY_S
@@ -207,6 +212,8 @@ class ReminderScheduler:
                 if skipped:
                     log.info("skipped %d reminders (missed beyond the grace period or in quiet hours)", skipped)
                 if claimed:
+                    if self.metrics is not None:
+                        self.metrics.reminder_due(len(claimed))
                     handed += await self._hand_over(claimed)
                 if looked < self.batch_size:
                     break
@@ -256,6 +263,7 @@ class ReminderScheduler:
 
                 also = self.store.all_off_writer(uid) if status == "blocked" else None
                 await self.store.mark_deliveries(ids, status, also)
+                self._count(items, status)
                 if status == "sent":
                     handed += len(items)
                 elif status == "blocked":
@@ -280,6 +288,16 @@ class ReminderScheduler:
             log.debug("send failure", exc_info=True)
             return "failed"
         return "sent" if ok else "unreachable"
+
+    def _count(self, items: list[DueReminder], status: str) -> None:
+        if self.metrics is None:
+            return
+        sent_at = to_ts(self.clock.now())
+        for d in items:
+            if status == "sent":
+                self.metrics.reminder_sent(d.due_at, sent_at)
+            else:  # failed, blocked, unreachable
+                self.metrics.reminder_failed()
 
     @property
     def _platform(self) -> str | None:

@@ -158,3 +158,114 @@ def test_a_failing_block_still_counts_and_times_the_reply():
     s = _samples(m.render().decode())
     assert s[("flicker_messages_handled_total", (("platform", "telegram"),))] == 1
     assert s[("flicker_reply_latency_seconds_count", (("platform", "telegram"),))] == 1
+
+
+# ---- wired: the engine and the scheduler count into an app's Metrics ---------------------------------------
+
+SECRET_WORDS = ("calf", "gym", "kill", "breathe", "everyone would be fine", "alice-4711", "bob-0815")
+
+
+async def test_a_run_of_messages_and_a_reminder_tick_show_up_on_get_metrics(store, clock):
+    from datetime import timedelta
+
+    from bot.app import build_engine, build_scheduler
+    from bot.config import Settings
+    from bot.engine import RecipientUnavailable
+    from bot.messages import Incoming
+    from bot.store import StoreError, to_ts
+
+    metrics = Metrics()
+    engine = build_engine(store, clock=clock, default_timezone={"console": "UTC"}, metrics=metrics, flood_limit=None)
+
+    async def say(user: str, text: str, platform: str = "console") -> None:
+        await engine.handle(Incoming(platform, user, text=text, private=True, chat_id=user, at=clock.now()))
+
+    await say("alice-4711", "left calf 30s after the gym")
+    await say("alice-4711", "honestly i want to kill myself if this is als")  # crisis
+    await say("bob-0815", "cant breathe properly, throat feels like its closing")  # emergency
+    await say("bob-0815", "honestly i just feel like everyone would be fine without me around")  # 2nd opinion
+    await say("carol-1", "/help", platform="telegram")
+
+    real_user_for = store.user_for
+
+    async def broken(*args, **kwargs):
+        raise StoreError("disk I/O error")
+
+    store.user_for = broken  # the database is away for one message
+    await say("alice-4711", "left calf again")
+    store.user_for = real_user_for
+
+    # Reminders: one due just now (on time), one due 5 minutes ago (late), one for someone blocked (failed).
+    class Sender:
+        async def send(self, external_id, chat_id, replies) -> None:
+            if external_id == "blocked-9":
+                raise RecipientUnavailable(external_id)
+
+    engine.add_sender("console", Sender())
+    now = to_ts(clock.now())
+    for name, due in (("alice-4711", now), ("bob-0815", now - 300), ("blocked-9", now - 10)):
+        user, _ = await store.user_for("console", name, "UTC", clock.now())
+        await store.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
+            "VALUES (?, 'hydration', 0, 600, 1, ?)",
+            (user.id, due),
+        )
+    scheduler = build_scheduler(engine, Settings(tick_seconds=5), metrics=metrics)
+    assert scheduler is not None
+    clock.advance(timedelta(seconds=1))
+    assert await scheduler.tick() == 2
+
+    server = await serve_metrics(metrics, "127.0.0.1", 0)
+    try:
+        status, _, body = await _http(server.sockets[0].getsockname()[1], b"GET /metrics HTTP/1.1\r\n\r\n")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert status == "HTTP/1.1 200 OK"
+    text = body.decode()
+    s = _samples(text)
+    assert s[("flicker_messages_handled_total", (("platform", "console"),))] == 5
+    assert s[("flicker_messages_handled_total", (("platform", "telegram"),))] == 1
+    assert s[("flicker_messages_handled_total", (("platform", "discord"),))] == 0
+    assert s[("flicker_reply_latency_seconds_count", (("platform", "console"),))] == 5
+    assert s[("flicker_reply_latency_seconds_count", (("platform", "telegram"),))] == 1
+    assert s[("flicker_safety_screen_hits_total", (("category", "crisis"),))] == 1
+    assert s[("flicker_safety_screen_hits_total", (("category", "emergency"),))] == 1
+    assert s[("flicker_safety_screen_hits_total", (("category", "check_crisis"),))] == 1  # what it asked about
+    assert s.get(("flicker_safety_screen_hits_total", (("category", "other"),)), 0) == 0
+    assert s[("flicker_store_errors_total", ())] == 1
+    assert s[("flicker_reminders_due_total", ())] == 3
+    assert s[("flicker_reminders_sent_total", ())] == 2
+    assert s[("flicker_reminders_late_total", ())] == 1
+    assert s[("flicker_reminders_failed_total", ())] == 1
+    for secret in SECRET_WORDS:
+        assert secret not in text
+    user_ids = [r[0] for r in await store.fetchall("SELECT id FROM users")]
+    labels = {v for (_, lbls) in s for _, v in lbls}
+    assert not labels & {str(i) for i in user_ids}  # no database ids as label values either
+    assert labels <= {"console", "telegram", "discord", "other", *SAFETY_LABELS, *BUCKET_LABELS}
+
+
+SAFETY_LABELS = (
+    "emergency",
+    "crisis",
+    "pregnancy",
+    "red_flag",
+    "second_opinion",
+    "urgent_gp",
+    "check_emergency",
+    "check_crisis",
+)
+BUCKET_LABELS = tuple(str(b) for b in (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)) + (
+    "+Inf",
+)
+
+
+async def test_an_engine_and_scheduler_without_metrics_count_nothing_and_still_work(store, clock):
+    from bot.app import build_engine
+    from bot.messages import Incoming
+
+    engine = build_engine(store, clock=clock)
+    assert engine.metrics is None
+    replies = await engine.handle(Incoming("console", "x", text="/help", private=True, chat_id="x", at=clock.now()))
+    assert replies

@@ -143,3 +143,47 @@ async def test_sigterm_during_a_reminder_burst_stops_fast_and_records_every_deli
     assert not [s for _, s in rows if s == "sending"]
     claimed = sum(1 for _, s in rows if s == "claimed")
     assert len(sent) + claimed + due_left == 300  # the rest waits for the next start
+
+
+async def test_run_serves_metrics_on_loopback_when_a_port_is_set(tmp_path):
+    import socket
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_TOKEN": TOKEN,
+        "FLICKER_TELEGRAM_API_URL": fake.url,
+        "FLICKER_DB": str(tmp_path / "m.db"),
+        "FLICKER_METRICS_PORT": str(port),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await fake.wait_for(lambda c: c.method == "getUpdates", within=30)
+        await fake.push(fake.text_update(ALEX, "left calf 30s after the gym"))
+        await fake.wait_for(lambda c: c.method == "sendMessage" and "Saved #" in c.params["text"], 30)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\n\r\n")
+        raw = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 20)
+        await fake.stop()
+    body = raw.partition(b"\r\n\r\n")[2].decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+    assert samples[("flicker_messages_handled_total", (("platform", "telegram"),))] == 1
+    assert "calf" not in body and str(ALEX) not in body

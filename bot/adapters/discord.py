@@ -8,6 +8,9 @@ import asyncio
 import contextlib
 import io
 import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -142,6 +145,7 @@ class DiscordRunner:
         )
         self.tree = app_commands.CommandTree(self.client)
         self._task: asyncio.Task | None = None
+        self._leading: asyncio.Task | None = None
         self.client.add_dynamic_items(ChoiceButton)
         self.client.event(self.on_message)
         for cmd in engine.registry.menu():
@@ -150,7 +154,33 @@ class DiscordRunner:
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.client.login(self.settings.discord_token)
+        """Connect to the gateway. On a shared database (several replicas) only the leader does:
+        this returns at once and connects whenever this replica becomes the leader."""
+        hold = getattr(self.engine.store, "hold_leadership", None)
+        if hold is None:  # SQLite: one process, nobody to share the gateway with
+            await self._connect()
+            return
+        await self.client.login(self.settings.discord_token)  # REST only: reminders go out from every replica
+        retry = self.settings.leader_retry_seconds
+        self._leading = asyncio.create_task(serve_as_leader(hold, PLATFORM, self._serve_until, retry_s=retry))
+
+    async def _serve_until(self, lost: asyncio.Event) -> None:
+        """Hold the gateway connection while this replica leads; let go when leadership is lost."""
+        try:
+            await self._connect()
+            assert self._task is not None
+            waiter = asyncio.create_task(lost.wait())
+            try:
+                await asyncio.wait({self._task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+        finally:
+            await self.stop_client()
+            self.client.clear()  # ready to log in again when leadership comes back
+
+    async def _connect(self) -> None:
+        if self.client.user is None:  # not logged in yet, or again after a lost leadership
+            await self.client.login(self.settings.discord_token)
         self._task = asyncio.create_task(self.client.connect(reconnect=True))
         await self.client.wait_until_ready()
         guild = discord.Object(self.settings.discord_guild_id) if self.settings.discord_guild_id else None
@@ -160,6 +190,12 @@ class DiscordRunner:
         log.info("discord: running, %d commands synced", len(self.tree.get_commands()))
 
     async def stop(self) -> None:
+        if self._leading is not None:  # also closes the gateway connection and releases the lock
+            self._leading.cancel()
+            await asyncio.gather(self._leading, return_exceptions=True)
+        await self.stop_client()
+
+    async def stop_client(self) -> None:
         await self.client.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
@@ -299,6 +335,36 @@ class DiscordRunner:
         if reply.attachment is not None:
             last["file"] = discord.File(io.BytesIO(reply.attachment.data), filename=reply.attachment.name)
         return out
+
+
+async def serve_as_leader(
+    hold: Callable[[str], AbstractAsyncContextManager[Any]],
+    name: str,
+    serve: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    retry_s: float,
+) -> None:
+    """Until cancelled: become `name`'s leader (`hold`, e.g. PostgresStore.hold_leadership) and run
+    `serve(lost)` while leading; when another replica leads, or serving ends, ask again in `retry_s`.
+    The leadership is let go when `serve` returns or this is cancelled, and when the process dies."""
+    waiting_said = False
+    while True:
+        try:
+            async with hold(name) as leadership:
+                if leadership:
+                    log.info("%s: this replica is the leader; connecting", name)
+                    waiting_said = False
+                    await serve(leadership.lost)
+                    log.info("%s: leadership ended", name)
+                elif not waiting_said:
+                    log.info("%s: another replica is connected; asking again every %g s", name, retry_s)
+                    waiting_said = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database or the platform refused for now: try again later
+            log.warning("%s: could not take or keep the leadership (%s); trying again", name, exc.__class__.__name__)
+            log.debug("leadership failure", exc_info=True)
+        await asyncio.sleep(retry_s)
 
 
 def build_discord(engine: Engine, settings: Settings) -> DiscordRunner:

@@ -8,6 +8,7 @@ no SQL text lives outside this package. `Store` is the SQLite store (the embedde
 from __future__ import annotations
 
 from bot.store.base import StoreCore
+from bot.store.interface import StoreAPI
 from bot.store.migrate import migration_files
 from bot.store.records import (
     WRITE_ALSO,
@@ -43,7 +44,7 @@ def database_url(setting: str) -> tuple[str, str]:
     return "sqlite", setting
 
 
-async def open_store(setting: str) -> StoreCore:
+async def open_store(setting: str) -> StoreAPI:
     """Open the store the setting names, migrated and ready: SQLite unless it is a postgresql:// URL."""
     dialect, where = database_url(setting)
     if dialect == "postgresql":
@@ -63,6 +64,7 @@ __all__ = [
     "Identity",
     "SchemaTooNew",
     "Store",
+    "StoreAPI",
     "StoreCore",
     "StoreError",
     "Tables",

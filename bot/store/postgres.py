@@ -248,3 +248,84 @@ def _key32(user_id: int) -> int:
 
 class PostgresStore(PostgresCore, Tables):
     """The PostgreSQL store (`await PostgresStore.open(url)`)."""
+
+    # ---- leadership (added for the Discord gateway: one replica holds it) ---------------------------------
+
+    @asynccontextmanager
+    async def hold_leadership(self, name: str, *, check_s: float | None = None) -> AsyncIterator[Leadership]:
+        """Try once to become the one replica that does `name` (e.g. "discord": its gateway connection).
+
+        The session advisory lock is taken with pg_try_advisory_lock on a connection of its own, held
+        while the block runs and released when it ends: by closing that connection, which is also what
+        happens when the process dies (the server ends its session, at the latest after the TCP
+        keepalives below give up on a vanished host). The yielded Leadership is truthy when held; its
+        `lost` event is set if the lock's connection breaks (a database restart), so the holder stops.
+        """
+        key = zlib.crc32(name.encode()) - 2**31
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                conninfo(str(self.locks.conninfo)),
+                autocommit=True,
+                options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
+            )
+        except psycopg.Error as exc:
+            raise StoreError(f"could not connect to PostgreSQL at {self.path}: {exc.__class__.__name__}") from exc
+        watch: asyncio.Task[None] | None = None
+        try:
+            row = await (await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LEADER_LOCK_SPACE, key))).fetchone()
+            leadership = Leadership(bool(row and row[0]))
+            if leadership.held:
+                watch = asyncio.create_task(_watch_leadership(conn, leadership, check_s or LEADER_CHECK_S))
+            yield leadership
+        finally:
+            if watch is not None:
+                watch.cancel()
+                await asyncio.gather(watch, return_exceptions=True)
+            await conn.close()  # ends the session: the lock is released
+
+
+LEADER_LOCK_SPACE = 0x666C6B03  # first key of the two-key advisory lock that names a leader ("flk" + 3)
+LEADER_CHECK_S = 5.0  # how often a leader checks that its lock's connection is still there
+
+
+class Leadership:
+    """What `hold_leadership` yields: truthy when this replica is the leader; `lost` is set if that ends."""
+
+    def __init__(self, held: bool) -> None:
+        self.held = held
+        self.lost = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return self.held
+
+
+async def _watch_leadership(conn: psycopg.AsyncConnection[Any], leadership: Leadership, check_s: float) -> None:
+    while True:
+        await asyncio.sleep(check_s)
+        try:
+            await conn.execute("SELECT 1")
+        except psycopg.Error:
+            log.warning("the leadership lock's database connection broke; giving up leadership")
+            leadership.held = False
+            leadership.lost.set()
+            return
+
+
+def postgres_health(url: str, *, timeout: float = 5) -> Any:
+    """`flicker health` on PostgreSQL: the schema version and the scheduler's heartbeat, read on a
+    read-only session (nothing is migrated or written). StoreError (cause: the driver's error) when
+    the database does not answer."""
+    from bot.store.records import HealthReading
+
+    try:
+        with psycopg.connect(
+            conninfo(url),
+            connect_timeout=max(1, int(timeout)),
+            autocommit=True,
+            options=f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}",
+        ) as conn:
+            version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+            beat = conn.execute("SELECT at FROM heartbeat WHERE name = 'scheduler'").fetchone()
+    except psycopg.Error as exc:
+        raise StoreError(f"{exc.__class__.__name__}") from exc
+    return HealthReading(int(version[0] or 0) if version else 0, None if beat is None else int(beat[0]))
