@@ -51,6 +51,9 @@ class Settings:
     out_dir: str = "flicker-out"
     metrics_port: int | None = None  # None: no /metrics endpoint
     metrics_listen: str = "127.0.0.1"
+    # Telegram's broadcast limit is about 30 messages a second per bot; raise it only where
+    # Telegram raised it for you (paid broadcasts) or against a test fake.
+    telegram_rate: int = 30
     leader_retry_seconds: int = 10  # how often a replica without the Discord gateway asks for it again
 
     @property
@@ -86,5 +89,6 @@ class Settings:
             out_dir=env.get("FLICKER_OUT_DIR", cls.out_dir),
             metrics_port=_port("FLICKER_METRICS_PORT"),
             metrics_listen=env.get("FLICKER_METRICS_LISTEN", "").strip() or cls.metrics_listen,
+            telegram_rate=max(1, _int("FLICKER_TELEGRAM_RATE", cls.telegram_rate)),
             leader_retry_seconds=max(1, _int("FLICKER_LEADER_RETRY_SECONDS", cls.leader_retry_seconds)),
         )

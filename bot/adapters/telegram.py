@@ -91,7 +91,9 @@ class TelegramRunner:
         builder: ApplicationBuilder = (
             Application.builder()
             .token(settings.telegram_token)
-            .rate_limiter(rate_limiter or StrictRateLimiter(overall=30, group_per_minute=20, max_retries=3))
+            .rate_limiter(
+                rate_limiter or StrictRateLimiter(overall=settings.telegram_rate, group_per_minute=20, max_retries=3)
+            )
             .request(StatusAwareRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
             .get_updates_request(polling)
             .concurrent_updates(64)

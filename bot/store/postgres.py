@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import RowMaker
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import ConnectionPool
 
 from bot.store.base import StoreCore
 from bot.store.migrate import migration_files
@@ -39,7 +39,8 @@ T = TypeVar("T")
 
 MIGRATION_LOCK = 0x666C6B01  # advisory lock key: "flk" + 1, held while migrating
 PERSON_LOCK_SPACE = 0x666C6B02  # first key of the two-key advisory locks that order one person's messages
-NAMED_LOCK_SPACE = 0x666C6B03  # the same for named locks (one Telegram sender's updates, ...)
+NAMED_LOCK_SPACE = 0x666C6B04  # the same for named locks (one Telegram sender's updates, ...)
+LOCK_POLL_S = (0.002, 0.05)  # waiting for another replica's lock: first and longest pause between tries
 
 
 class Row(tuple[Any, ...]):
@@ -94,12 +95,16 @@ class PostgresCore(StoreCore):
     caches = False
     shared = True
 
-    def __init__(self, pool: ConnectionPool[Any], locks: AsyncConnectionPool[Any], url: str, size: int) -> None:
+    def __init__(self, pool: ConnectionPool[Any], url: str, size: int) -> None:
         super().__init__()
         self.pool = pool
-        self.locks = locks
+        self.conninfo = conninfo(url)
         self.path = url.split("@")[-1]  # for messages: never the password
         self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="flicker-pg")
+        # Every advisory lock this process holds lives on this one connection: taking one is a
+        # non-blocking try (waiting is a pause in this process, not a connection per waiter).
+        self._lock_conn: psycopg.AsyncConnection[Any] | None = None
+        self._lock_mutex = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, size: int = 8) -> Any:
@@ -107,17 +112,12 @@ class PostgresCore(StoreCore):
         pool: ConnectionPool[Any] = ConnectionPool(
             info, min_size=1, max_size=size, open=False, kwargs={"row_factory": _row_factory}, name="flicker"
         )
-        locks: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            info, min_size=0, max_size=size * 4, open=False, kwargs={"autocommit": True}, name="flicker-locks"
-        )
         try:
             await asyncio.to_thread(partial(pool.open, wait=True, timeout=30))
-            await locks.open()
         except Exception as exc:
             pool.close()
-            await locks.close()
             raise StoreError(f"could not connect to PostgreSQL at {url.split('@')[-1]}: {exc}") from exc
-        store = cls(pool, locks, url, size)
+        store = cls(pool, url, size)
         try:
             await store._migrate()
         except BaseException:
@@ -127,7 +127,8 @@ class PostgresCore(StoreCore):
 
     async def close(self) -> None:
         await asyncio.to_thread(self.pool.close)
-        await self.locks.close()
+        if self._lock_conn is not None:
+            await self._lock_conn.close()
         self._threads.shutdown(wait=True)
 
     def _in_thread(self, fn: Callable[[], T]) -> asyncio.Future[T]:
@@ -215,28 +216,48 @@ class PostgresCore(StoreCore):
         row = await self.fetchone("SELECT max(version) FROM schema_migrations")
         return int(row[0] or 0) if row else 0
 
+    async def _lock_statement(self, sql: str, key: tuple[int, int]) -> bool:
+        async with self._lock_mutex:
+            if self._lock_conn is None or self._lock_conn.closed:
+                try:
+                    self._lock_conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+                except psycopg.Error as exc:
+                    raise StoreError(f"could not connect to PostgreSQL at {self.path}") from exc
+            try:
+                row = await (await self._lock_conn.execute(sql, key)).fetchone()
+            except psycopg.OperationalError as exc:  # the connection broke: its locks went with it
+                await self._lock_conn.close()
+                self._lock_conn = None
+                raise StoreError(str(exc)) from exc
+            return bool(row and row[0])
+
+    @asynccontextmanager
+    async def _advisory(self, key: tuple[int, int]) -> AsyncIterator[None]:
+        pause, longest = LOCK_POLL_S
+        while not await self._lock_statement("SELECT pg_try_advisory_lock(%s, %s)", key):
+            await asyncio.sleep(pause)  # another replica holds it
+            pause = min(pause * 2, longest)
+        try:
+            yield
+        finally:
+            try:
+                await self._lock_statement("SELECT pg_advisory_unlock(%s, %s)", key)
+            except StoreError:
+                log.warning("an advisory lock could not be released (its connection broke, which released it)")
+
     @asynccontextmanager
     async def person_lock(self, user_id: int) -> AsyncIterator[None]:
-        """One person's messages one at a time across every replica: a session advisory lock
-        on (space, person) held while one message is handled, after the in-process lock (so
-        one replica's waiters queue in memory, not on connections)."""
-        async with super().person_lock(user_id), self.locks.connection() as conn:
-            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (PERSON_LOCK_SPACE, _key32(user_id)))
-            try:
-                yield
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PERSON_LOCK_SPACE, _key32(user_id)))
+        """One person's messages one at a time across every replica: the in-process lock first (so
+        one replica's waiters queue in memory), then a session advisory lock on (space, person)."""
+        async with super().person_lock(user_id), self._advisory((PERSON_LOCK_SPACE, _key32(user_id))):
+            yield
 
     @asynccontextmanager
     async def named_lock(self, name: str) -> AsyncIterator[None]:
         """A name's lock across every replica (in-process first, then a session advisory lock)."""
         key = zlib.crc32(name.encode()) - 2**31
-        async with super().named_lock(name), self.locks.connection() as conn:
-            await conn.execute("SELECT pg_advisory_lock(%s, %s)", (NAMED_LOCK_SPACE, key))
-            try:
-                yield
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMED_LOCK_SPACE, key))
+        async with super().named_lock(name), self._advisory((NAMED_LOCK_SPACE, key)):
+            yield
 
 
 def _key32(user_id: int) -> int:
@@ -264,7 +285,7 @@ class PostgresStore(PostgresCore, Tables):
         key = zlib.crc32(name.encode()) - 2**31
         try:
             conn = await psycopg.AsyncConnection.connect(
-                conninfo(str(self.locks.conninfo)),
+                self.conninfo,
                 autocommit=True,
                 options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
             )
