@@ -504,7 +504,7 @@ class RemindersStore(StoreCore):
                 "SELECT d.id, d.reminder_id, d.user_id, r.kind, r.slot, d.due_at, u.timezone, p.status, "
                 "p.started_at, p.caffeine_start FROM deliveries d JOIN reminders r ON r.id = d.reminder_id "
                 "JOIN users u ON u.id = d.user_id LEFT JOIN plans p ON p.user_id = d.user_id "
-                f"WHERE d.status = 'claimed' {where_d}ORDER BY d.due_at",
+                f"WHERE d.status = 'claimed' {where_d}ORDER BY d.due_at, d.id",
                 params_d,
             ).fetchall()
             return [DueReminder(*r) for r in rows]
