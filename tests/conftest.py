@@ -12,6 +12,7 @@ from bot.clock import FrozenClock
 from bot.engine import Engine
 from bot.messages import Incoming, Reply
 from bot.store import Store
+from tests.support.postgres import pg_cluster  # noqa: F401  (the `store` fixture asks for it on PostgreSQL)
 
 # A Tuesday evening in late November, as a worried person might write.
 START = datetime(2026, 11, 24, 20, 30, tzinfo=UTC)
@@ -86,8 +87,21 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-async def store(db_path):
-    s = await Store.open(db_path)
+def backend() -> str:
+    """The store's backend; a module imports tests.support.backends.backend to run on both."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def store(request, backend, db_path):
+    if backend == "postgresql":
+        from bot.store.postgres import PostgresStore
+        from tests.support.backends import TEMPLATES
+
+        url = await TEMPLATES.clone(request.getfixturevalue("pg_cluster"))
+        s = await PostgresStore.open(url, size=4)
+    else:
+        s = await Store.open(db_path)
     yield s
     await s.close()
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot import choice_ids as c
 from bot.choice_ids import MAX_BYTES, MAX_CHARS, ChoiceId, ChoiceIdError
+from tests.support.backends import backend  # noqa: F401
 
 DECLARED = sorted(ChoiceId.registry().values(), key=lambda cls: cls.prefix)
 

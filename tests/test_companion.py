@@ -17,6 +17,7 @@ from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
 from handlers.base import Context
 from handlers.reassurance import after_triage
+from tests.support.backends import backend  # noqa: F401
 from tests.support.citations import cites
 from tests.support.sending import RecordingSender
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.app import build_engine
 from tests.conftest import Chat
+from tests.support.backends import backend  # noqa: F401
 
 
 async def test_start_introduces_and_sets_time_zone(chat):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.backends import backend  # noqa: F401
+
 
 async def test_a_very_long_note_is_reported_with_its_real_length(chat):
     await chat.send("/note " + "x" * 1_000_000)

@@ -9,6 +9,7 @@ from bot.engine import SLOW_DOWN
 from bot.messages import Incoming
 from bot.store import Store
 from tests.conftest import START, Chat
+from tests.support.backends import backend  # noqa: F401
 
 
 def _note(user: str, text: str, platform: str = "console") -> Incoming:

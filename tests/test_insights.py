@@ -16,6 +16,7 @@ from bot.insights.stats import Period, summarize
 from bot.insights.text import summary_text
 from bot.messages import Incoming
 from bot.store import Entry
+from tests.support.backends import backend  # noqa: F401
 
 _ids = itertools.count(1)
 

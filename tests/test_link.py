@@ -6,6 +6,7 @@ import json
 import re
 
 from bot.messages import Reply
+from tests.support.backends import backend, sqlite_only  # noqa: F401
 
 
 class Recording:
@@ -142,6 +143,7 @@ async def test_the_owner_is_told_when_their_code_is_used_and_can_revoke_or_unlin
     assert "unknown or has expired" in other.text
 
 
+@sqlite_only
 async def test_every_table_of_a_person_is_named_for_merging_with_its_unique_keys(store):
     """bot/store/links.USER_TABLES lists the tables a merge moves (the catalogue query is not
     portable): a table referencing users(id) that is missing there would lose its rows on /link."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.backends import backend  # noqa: F401
+
 
 async def test_each_part_of_a_message_keeps_its_own_details(chat, store):
     await chat.send("left eyelid 2 mins, right calf a few secs, on the 20th thumb after 4 coffees")

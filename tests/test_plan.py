@@ -11,6 +11,7 @@ from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
 from handlers.reminder_messages import taper_target
 from rules.reminders import RulesError, parse_clock, validate
+from tests.support.backends import backend  # noqa: F401
 from tests.support.citations import cites
 
 

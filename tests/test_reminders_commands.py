@@ -11,6 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
+from tests.support.backends import backend  # noqa: F401
 
 
 class RecordingSender:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.store import StoreError
+from tests.support.backends import backend  # noqa: F401
 
 EMERGENCY = "my face is drooping on one side"
 NO_LOG_HINT = "To log a twitch"

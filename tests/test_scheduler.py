@@ -20,6 +20,7 @@ from bot.engine import RecipientUnavailable
 from bot.reminders import apply, get_settings, snooze, upsert_kind, write_settings
 from bot.scheduler import ReminderScheduler, claim_due, on_the_wire
 from bot.store import to_ts
+from tests.support.backends import backend  # noqa: F401
 
 
 class RecordingSender:

@@ -8,6 +8,7 @@ import random
 
 from bot.app import build_engine
 from tests.conftest import START, Chat
+from tests.support.backends import backend, sqlite_only  # noqa: F401
 
 HOSTILE = [
     "x" * 100_000,
@@ -87,6 +88,7 @@ async def test_stored_text_is_stored_literally(chat, store):
     assert exported["entries"][0]["text"] == nasty
 
 
+@sqlite_only
 async def test_forget_leaves_no_trace_of_the_text_in_the_database_file(chat, store, db_path):
     secret = "my very private twitch worry zebra-quartz-7731"
     for i in range(4):  # several versions of the page, as an active journal has
@@ -126,6 +128,7 @@ async def test_group_replies_with_health_content_are_marked_private(make_chat):
     assert "Saved" not in group.text
 
 
+@sqlite_only
 async def test_a_full_disk_gets_could_not_save_and_other_people_are_still_answered(chat, make_chat, store):
     await chat.send("/note before the disk filled up")
     pages = (await store.fetchone("PRAGMA page_count"))[0]

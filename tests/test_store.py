@@ -11,6 +11,7 @@ import pytest
 
 from bot.store import STALE_CHECK_S, SchemaTooNew, Store, StoreError, migration_files
 from tests.conftest import START
+from tests.support.backends import backend, sqlite_only  # noqa: F401
 
 
 async def test_migrations_run_once_and_are_recorded(db_path):
@@ -38,12 +39,14 @@ async def test_database_file_is_private_to_its_owner(db_path):
     assert mode & 0o077 == 0, oct(mode)
 
 
+@sqlite_only
 async def test_wal_and_foreign_keys_are_on(store):
     assert (await store.fetchone("PRAGMA journal_mode"))[0] == "wal"
     assert (await store.fetchone("PRAGMA foreign_keys"))[0] == 1
     assert (await store.fetchone("PRAGMA secure_delete"))[0] == 1
 
 
+@sqlite_only
 async def test_concurrent_writes_are_all_committed_and_visible_to_another_connection(store, db_path):
     user, _ = await store.user_for("console", "w", "UTC", START)
     await asyncio.gather(*(store.add_entry(user.id, "note", START, "UTC", text=f"n{i}", now=START) for i in range(200)))
@@ -53,6 +56,7 @@ async def test_concurrent_writes_are_all_committed_and_visible_to_another_connec
     assert count == 200
 
 
+@sqlite_only
 async def test_one_failing_writer_does_not_sink_the_others(store):
     user, _ = await store.user_for("console", "w", "UTC", START)
 
@@ -93,6 +97,7 @@ async def test_forget_cascades_to_every_row(store):
     assert is_new and again.id != user.id
 
 
+@sqlite_only
 async def test_full_disk_reports_failure_and_saves_nothing(store):
     user, _ = await store.user_for("console", "w", "UTC", START)
     pages = (await store.fetchone("PRAGMA page_count"))[0]
@@ -140,6 +145,7 @@ async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path
         await b.close()
 
 
+@sqlite_only
 async def test_an_acknowledged_write_is_fsynced(store):
     # synchronous=FULL (2): COMMIT waits for the WAL to reach the disk, as the README promises
     assert (await store.fetchone("PRAGMA synchronous"))[0] == 2

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.app import build_engine
 from tests.conftest import Chat
+from tests.support.backends import backend  # noqa: F401
 from tests.support.citations import cites
 from tests.test_console import run_console
 

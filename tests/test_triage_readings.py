@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import Chat
+from tests.support.backends import backend  # noqa: F401
 from tests.test_triage_flow import ADULT_SELF, ALL_NO, answer
 
 

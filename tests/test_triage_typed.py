@@ -10,6 +10,7 @@ import pytest
 from rules.triage import load_triage_rules
 from rules.triage_typed import duration_days, read_answer
 from tests.conftest import Chat
+from tests.support.backends import backend  # noqa: F401
 from tests.test_triage_flow import ADULT_SELF, ALL_NO, answer
 
 RULES = load_triage_rules()

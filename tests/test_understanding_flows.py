@@ -7,6 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from handlers.format import entry_ongoing_s
+from tests.support.backends import backend  # noqa: F401
 from tests.support.citations import cites
 
 BERLIN = ZoneInfo("Europe/Berlin")

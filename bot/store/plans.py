@@ -122,7 +122,8 @@ class PlansStore(StoreCore):
     async def checkin_averages(self, user_id: int, since: date) -> list[CheckinAverage]:
         """Per kind of check-in, the average answer and how many, from the local day `since` on."""
         rows = await self.fetchall(
-            "SELECT kind, avg(value), count(*) FROM checkins WHERE user_id = ? AND day >= ? GROUP BY kind",
+            "SELECT kind, avg(value), count(*) FROM checkins WHERE user_id = ? AND day >= ? "
+            "GROUP BY kind ORDER BY kind",
             (user_id, since.isoformat()),
         )
         return [CheckinAverage(k, float(v), int(n)) for k, v, n in rows]

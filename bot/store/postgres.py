@@ -63,6 +63,19 @@ def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[Row]:
     return lambda values: kind(values)
 
 
+def _param(value: Any) -> Any:
+    """A parameter PostgreSQL can hold: its text type cannot contain NUL, which SQLite keeps (and
+    people can type). Each NUL becomes U+FFFD, the replacement character, so the text keeps its
+    length and shows where something unprintable was."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _params(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_param(v) for v in values)
+
+
 def to_pg(sql: str) -> str:
     """`?` placeholders to psycopg's `%s` (a literal % doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
@@ -75,11 +88,11 @@ class PgTx:
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Row]:
-        return self.conn.execute(to_pg(sql), tuple(params))
+        return self.conn.execute(to_pg(sql), _params(params))  # type: ignore[arg-type]
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Row]:
         cur = self.conn.cursor()
-        cur.executemany(to_pg(sql), [tuple(p) for p in params])
+        cur.executemany(to_pg(sql), [_params(p) for p in params])  # type: ignore[arg-type]
         return cur
 
 
@@ -94,6 +107,9 @@ class PostgresCore(StoreCore):
     dialect = "postgresql"
     caches = False
     shared = True
+    # Appended to the claim of due reminders (reminders.py): replicas claiming at once each take
+    # rows the others have not locked, instead of waiting for them or claiming them twice.
+    _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, pool: ConnectionPool[Any], url: str, size: int) -> None:
         super().__init__()

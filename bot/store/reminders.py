@@ -540,7 +540,7 @@ class RemindersStore(StoreCore):
                     chunk,
                 ).fetchall()
                 found.extend(DueReminder(*r) for r in rows)
-            return sorted(found, key=lambda d: d.due_at)
+            return sorted(found, key=lambda d: (d.due_at, d.delivery_id))
 
         return await self.write(run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,23 @@ class UsersStore(StoreCore):
     def __init__(self) -> None:
         super().__init__()
         self._creating: dict[tuple[str, str], asyncio.Future[tuple[tuple[Any, ...], bool]]] = {}
+        # Without caches, every read makes a User from the database's row; a person's User object
+        # still stays one object while anyone holds it (refreshed in place by each read), so that
+        # what set_timezone & co. change on it is seen by every holder, as with the cache.
+        self._live_users: weakref.WeakValueDictionary[int, User] = weakref.WeakValueDictionary()
+
+    def _user_object(self, row: Any) -> User:
+        """The User of a row just read: when not caching, the live object of that person, refreshed."""
+        fresh = _user(row)
+        if self.caches:
+            return fresh
+        live = self._live_users.get(fresh.id)
+        if live is None:
+            self._live_users[fresh.id] = fresh
+            return fresh
+        live.timezone, live.first_name = fresh.timezone, fresh.first_name
+        live.created_at, live.settings = fresh.created_at, fresh.settings
+        return live
 
     async def user_for(self, platform: str, external_id: str, default_tz: str, now: datetime) -> tuple[User, bool]:
         """The user behind a platform identity, created on first contact. Returns (user, is_new)."""
@@ -72,7 +90,7 @@ class UsersStore(StoreCore):
         if cached is not None:
             return cached, is_new
         assert row is not None  # found, or made above
-        user = self._users.get(row[0]) or _user(row)
+        user = self._users.get(row[0]) or self._user_object(row)
         if self.caches:
             self._users[user.id] = user
             self._users_by_identity[key] = user
@@ -86,7 +104,7 @@ class UsersStore(StoreCore):
         row = await self.fetchone(sql, (user_id,))
         if row is None:
             return None
-        user = _user(row)
+        user = self._user_object(row)
         if self.caches:
             self._users[user.id] = user
         return user
