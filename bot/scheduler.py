@@ -168,6 +168,11 @@ class ReminderScheduler:
             self._aps = None
         if self._current is not None and not self._current.done():
             await self._current  # let a tick in flight finish its hand-over and bookkeeping
+        if self.name is not None:  # a replica that stops cleanly hands its claims over at once
+            try:
+                await self.store.forget_beat(self.name)
+            except Exception:
+                log.warning("could not say this replica stopped; its claims pass on when its heartbeat ages")
 
     async def _tick_job(self) -> None:
         if self._stopping:

@@ -568,6 +568,10 @@ class RemindersStore(StoreCore):
     async def beat(self, name: str, at: int) -> None:
         await self.write(self.beat_writer(name, at))
 
+    async def forget_beat(self, name: str) -> None:
+        """`name` stopped: its claims may be taken over now (recover_claimed), not once its beat ages."""
+        await self.execute("DELETE FROM heartbeat WHERE name = ?", (name,))
+
     async def mark_deliveries(self, ids: Iterable[int], status: str, also: Write | None = None) -> None:
         """Give deliveries a status ('sending', 'sent', ...), with whatever `also` writes alongside."""
         values = [(status, i) for i in ids]

@@ -37,6 +37,7 @@ T = TypeVar("T")
 # NORMAL would survive kill -9 but could lose the last commits on a power cut.
 STALE_CHECK_S = 0.05  # how often to ask whether another process wrote (see drop_stale_cache)
 SYNCHRONOUS = "FULL"
+OPEN_ATTEMPTS = 8
 _SYNC_LEVELS = {"OFF": "OFF", "NORMAL": "NORMAL", "FULL": "FULL", "EXTRA": "EXTRA"}
 
 
@@ -56,7 +57,20 @@ class SQLiteCore(StoreCore):
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, synchronous: str = SYNCHRONOUS) -> Any:
-        path = str(path)
+        """Open (and migrate) the file. Processes opening a new file together race for it: switching
+        it to WAL can be refused at once ("database is locked") rather than waited for, so that
+        step is tried again after a short pause."""
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return await cls._open_once(str(path), synchronous)
+            except StoreError as exc:
+                if "locked" not in str(exc) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @classmethod
+    async def _open_once(cls, path: str, synchronous: str) -> Any:
         if path != ":memory:":
             _create_private_file(path)
         try:
