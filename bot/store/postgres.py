@@ -129,6 +129,10 @@ class PostgresCore(StoreCore):
             info, min_size=1, max_size=size, open=False, kwargs={"row_factory": _row_factory}, name="flicker"
         )
         try:
+            # One plain connection first: a wrong password or a missing server fails now, with its
+            # reason, instead of the pool retrying it until its timeout.
+            probe = await psycopg.AsyncConnection.connect(info, connect_timeout=10)
+            await probe.close()
             await asyncio.to_thread(partial(pool.open, wait=True, timeout=30))
         except Exception as exc:
             pool.close()
