@@ -7,7 +7,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 20_000  # longer input is cut before parsing; /note has its own, smaller limit
 FLOOD_LIMIT = 20  # messages per person ...
+SENT_AT_WINDOW = timedelta(hours=24)  # Telegram keeps undelivered updates about this long
+SENT_AT_SLACK_S = 5  # closer than this to now, the clock's now is as good (and clocks drift)
 FLOOD_WINDOW_S = 10.0  # ... in this many seconds; beyond it they get a calm "slow down"
 
 SAVE_FAILED = "I could not save that, please try again in a moment. Nothing was recorded."
@@ -192,8 +194,19 @@ class Engine:
             log.debug("user_for failure", exc_info=True)
             return [Reply(INTERNAL_ERROR, private=False)]
         async with self.store.person_lock(user.id):
-            replies = await self._handle_locked(incoming, user, is_new, self.clock.now(), on_progress, screened)
+            replies = await self._handle_locked(incoming, user, is_new, self._sent_at(incoming), on_progress, screened)
             return readable(replies)
+
+    def _sent_at(self, incoming: Incoming) -> datetime:
+        """When the person sent it: the platform's time for a message that waited (the bot was down,
+        Telegram kept it), so "twitching now" is logged when it was written; else the clock's now."""
+        now = self.clock.now()
+        at = incoming.at
+        if at is None or at.tzinfo is None:
+            return now
+        if not now - SENT_AT_WINDOW <= at <= now - timedelta(seconds=SENT_AT_SLACK_S):
+            return now
+        return at
 
     async def _flooding_shared(self, key: tuple[str, str], t: float) -> bool | None:
         """The same limit when replicas share the database: counted there, in fixed windows

@@ -239,3 +239,22 @@ async def test_keep_machine_zone_and_moving_on_to_a_twitch_report(make_chat, eng
     assert "time zone" not in newbie.text.lower()
     # the logger took it: "since this morning" is how long it has gone on, so it is saved at once (issue 13)
     assert "Saved #1" in newbie.text and "going on all day" in newbie.text
+
+
+async def test_a_message_that_waited_while_the_bot_was_down_is_logged_when_it_was_sent(engine, clock):
+    from bot.messages import Incoming
+
+    sent = clock.now() - timedelta(hours=3)  # Telegram kept it while the bot was down
+    replies = await engine.handle(
+        Incoming(
+            "console", "waited", text="left eyelid twitching right now, 2 min, after coffee", chat_id="waited", at=sent
+        )
+    )
+    assert "Saved #" in replies[0].text
+    user, _ = await engine.store.user_for("console", "waited", "UTC", clock.now())
+    [entry] = await engine.store.entries(user.id)
+    assert entry.occurred_at == sent.replace(microsecond=0)
+    # a time from the future, or days old, is not believed: the clock's now is used
+    await engine.handle(Incoming("console", "waited", text="/note odd clock", at=clock.now() + timedelta(days=2)))
+    note = (await engine.store.entries(user.id, kind="note"))[0]
+    assert note.occurred_at == clock.now().replace(microsecond=0)
