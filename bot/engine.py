@@ -12,14 +12,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
-from bot.messages import Incoming, Reply
-from bot.metrics import Metrics
-from bot.safety_replies import compose
-from bot.store import StoreError, User
-from bot.store.interface import StoreAPI
-from bot.timezones import zone_label
-from bot.wording import readable_citations
-from handlers.base import (
+from bot.handler_api import (
     CONVERSATION_TTL,
     ChoiceHandler,
     Command,
@@ -31,6 +24,13 @@ from handlers.base import (
     TextHandler,
     expired,
 )
+from bot.messages import Incoming, Reply
+from bot.metrics import Metrics
+from bot.safety_replies import compose
+from bot.store import StoreError, User
+from bot.store.interface import StoreAPI
+from bot.timezones import zone_label
+from bot.wording import readable_citations
 from rules.safety import SafetyScreen, ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)

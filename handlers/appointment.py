@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.choice_ids import Appointment, AppointmentSkip, ChoiceId
+from bot.handler_api import Command, Context, expired
 from bot.insights.absent import absent_answers, absent_lines, times_words
 from bot.insights.days import journal_began
 from bot.insights.words import plural
 from bot.messages import Reply
 from bot.store import User
 from bot.store.interface import StoreAPI
-from handlers.base import Command, Context, expired
 from rules.texts import texts
 from rules.triage import load_triage_rules
 from rules.vocabulary import load_vocabulary

@@ -7,9 +7,9 @@ The safety screen has already run on the text (bot/safety.py, in the engine).
 from __future__ import annotations
 
 from bot.choice_ids import Triage
+from bot.handler_api import Context
 from bot.messages import Reply
 from handlers import journal, log
-from handlers.base import Context
 from handlers.triage_faq import answer_for, faq_reply
 from rules.faq import match_condition
 from rules.intent import FEELING, GREETING, NOTE, QUESTION, REPORT, THANKS, classify, hints

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.handler_api import Command, Context
 from bot.messages import Reply
-from handlers.base import Command, Context
 
 
 async def help_(ctx: Context) -> list[Reply]:

@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from bot.choice_ids import LogUndo, Note
+from bot.handler_api import Command, Context, expired
 from bot.messages import Reply
 from bot.timezones import zone_label
-from handlers.base import Command, Context, expired
 from handlers.format import describe_entry
 
 NOTE_LIMIT = 1000

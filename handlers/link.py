@@ -15,9 +15,9 @@ import secrets
 from datetime import timedelta
 
 from bot.choice_ids import ChoiceId, LinkDeliver
+from bot.handler_api import Command, Context, expired
 from bot.messages import Reply
 from bot.store import to_ts
-from handlers.base import Command, Context, expired
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
 CODE_LENGTH = 6

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.choice_ids import ChoiceId, Log, LogAnswer, LogStep, LogUndo
+from bot.handler_api import CONVERSATION_TTL, Command, Context, expired
 from bot.messages import Reply
 from bot.store import User
 from bot.store.interface import StoreAPI
-from handlers.base import CONVERSATION_TTL, Command, Context, expired
 from handlers.format import describe_entry, entry_ongoing_s, local_stamp, ongoing_words, region_words, twitch_summary
 from handlers.log_advice import POINTED, advice
 from handlers.log_questions import not_understood, question

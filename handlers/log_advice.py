@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.choice_ids import Triage
+from bot.handler_api import Context
 from bot.messages import Reply
-from handlers.base import Context
 from rules.texts import texts
 from rules.triage import load_evidence
 

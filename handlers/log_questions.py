@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.choice_ids import Log, LogDuration, LogIntensity, LogRegion, LogSide, LogStep, LogTrigger, LogWhen, LogWhich
+from bot.handler_api import CONVERSATION_TTL
 from bot.messages import Reply
-from handlers.base import CONVERSATION_TTL
 from rules.texts import texts
 from rules.vocabulary import load_vocabulary, region_label
 

@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.choice_ids import Absent, AbsentAnswer, ChoiceId, Plan, Triage
+from bot.handler_api import Command, Context, expired
 from bot.insights.days import NONE, OFF, JournalDays, journal_days
 from bot.insights.words import day_words, plural
 from bot.messages import Choice, Reply
 from bot.reminders import ReminderSettings, apply, get_settings, set_kind_enabled
 from bot.store import Conversation, User, from_ts, to_ts
 from bot.store.interface import StoreAPI
-from handlers.base import Command, Context, expired
 from handlers.format import region_words
 from handlers.reminder_times import evening_minute, first_checkin
 from handlers.reminders import DAILY_KINDS, ask_times, ask_wake, overview, switch_on

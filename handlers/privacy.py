@@ -7,10 +7,10 @@ import io
 import json
 
 from bot.choice_ids import Forget
+from bot.handler_api import Command, Context, expired
 from bot.messages import Attachment, Reply
 from bot.store import User
 from bot.store.interface import StoreAPI
-from handlers.base import Command, Context, expired
 
 CORE_PRIVACY = [
     "your journal: each twitch (where, side, how long, possible triggers, strength, when) "

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.choice_ids import Guard, Triage
+from bot.handler_api import Command, Context
 from bot.insights.days import OFF, set_mark
 from bot.messages import Reply
 from bot.store import Entry
-from handlers.base import Command, Context
 from handlers.format import local_stamp
 from rules.sources import check_sources, cited_ids
 

@@ -26,13 +26,13 @@ from bot.choice_ids import (
     ReminderStress,
     Triage,
 )
+from bot.handler_api import Command, Context, expired
 from bot.insights.days import NONE, OFF, clear_mark, mark_of, set_mark, twitches_on
 from bot.insights.words import plural
 from bot.messages import Choice, Reply
 from bot.reminders import apply, set_kind_enabled, snooze
 from bot.store import Entry, User, from_ts, to_ts
 from bot.store.interface import StoreAPI
-from handlers.base import Command, Context, expired
 from rules.reminders import load_reminder_rules
 from rules.texts import texts
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.handler_api import Context
 from bot.reminders import ReminderSettings, get_settings, in_quiet, next_fire
 from bot.store import User, from_ts, to_ts
 from bot.store.interface import StoreAPI
-from handlers.base import Context
 from rules.reminders import load_reminder_rules
 
 

@@ -22,6 +22,7 @@ from bot.choice_ids import (
     ReminderToggle,
     ReminderWake,
 )
+from bot.handler_api import Command, Context, expired
 from bot.messages import Choice, Reply
 from bot.reminders import (
     ReminderSettings,
@@ -38,7 +39,6 @@ from bot.reminders import (
 from bot.store import User, from_ts, to_ts
 from bot.store.interface import StoreAPI
 from bot.timezones import zone_label
-from handlers.base import Command, Context, expired
 from handlers.reminder_times import FOLLOWUP_LABELS, first_checkin, muted_by_quiet, pending_followups
 from rules.reminders import KIND_ORDER, bad_time_answer, clock_words, load_reminder_rules, parse_clock
 

@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.choice_ids import Safety
+from bot.handler_api import Context, ScreenOutcome, expired
 from bot.messages import Choice, Reply
 from bot.safety_replies import compose, crisis_lines
 from bot.store import StoreError, User, to_ts
 from bot.store.interface import StoreAPI
 from bot.store.records import SafetyEvent
-from handlers.base import Context, ScreenOutcome, expired
 from rules.safety import Finding, ScreenResult, load_safety_screen
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.handler_api import Command, Context
 from bot.messages import Reply
-from handlers.base import Command, Context
 from handlers.triage_result import sources_replies
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.choice_ids import ChoiceId, Timezone, TimezoneKeep, TimezoneSet
+from bot.handler_api import Command, Context, expired
 from bot.messages import Reply
 from bot.timezones import is_valid, resolve_timezone, zone_label
-from handlers.base import Command, Context, expired
 from rules.intent import classify
 from rules.parser import parse_twitch
 from rules.texts import texts

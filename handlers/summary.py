@@ -6,6 +6,7 @@ import asyncio
 import re
 from datetime import date, datetime
 
+from bot.handler_api import Command, Context
 from bot.insights.absent import AbsentAnswer, absent_answers, absent_lines
 from bot.insights.charts import summary_chart, timeline_chart
 from bot.insights.days import journal_days
@@ -16,7 +17,6 @@ from bot.insights.text import summary_text
 from bot.insights.words import plural
 from bot.messages import Attachment, Reply
 from handlers.appointment import appointment_page
-from handlers.base import Command, Context
 from handlers.privacy import build_export, journal_csv
 
 _DAYS = re.compile(r"^(\d{1,3})\s*(d|days?|w|weeks?)?$")

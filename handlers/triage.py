@@ -17,8 +17,8 @@ from bot.choice_ids import (
     TriageReask,
     TriageSources,
 )
+from bot.handler_api import Command, Context, expired
 from bot.messages import Reply
-from handlers.base import Command, Context, expired
 from handlers.format import twitch_summary
 from handlers.triage_evidence import Item, journal_evidence, on_entry_saved
 from handlers.triage_faq import FREE_TEXT as FAQ_FREE_TEXT

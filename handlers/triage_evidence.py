@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.choice_ids import Triage
+from bot.handler_api import Context
 from bot.messages import Reply
 from bot.store import Entry, from_ts, to_ts
 from bot.store.interface import StoreAPI
-from handlers.base import Context
 from handlers.format import said_ongoing_s
 from rules.triage import load_evidence
 from rules.triage_typed import duration_answer

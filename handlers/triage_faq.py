@@ -7,8 +7,8 @@ which answer fits, or that the article doesn't cover it.
 from __future__ import annotations
 
 from bot.choice_ids import Triage
+from bot.handler_api import Context
 from bot.messages import Reply
-from handlers.base import Context
 from rules.faq import Faq, match_faq
 from rules.texts import texts
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.choice_ids import Plan, Triage, TriageSources
+from bot.handler_api import Context
 from bot.messages import Reply
 from bot.store import User
 from bot.store.interface import StoreAPI
-from handlers.base import Context
 from handlers.safety import enter_after_emergency
 from rules.sources import Numbering, load_facts, references, sources_line
 from rules.triage import TriageResult, evaluate, load_triage_rules, matches

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
+from bot.handler_api import Context
 from bot.messages import Incoming
 from bot.scheduler import ReminderScheduler
 from bot.store import from_ts
-from handlers.base import Context
 from handlers.reassurance import after_triage
 from tests.support.backends import backend  # noqa: F401
 from tests.support.citations import cites

@@ -1,4 +1,4 @@
-"""What a handler module offers the engine, and what the engine hands a handler.
+"""The contract between the engine and the handler modules: what a handler module offers the engine,
 
 A handler module (one per flow) may define any of these module-level names:
 
