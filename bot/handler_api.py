@@ -1,4 +1,4 @@
-"""The contract between the engine and the handler modules: what a handler module offers the engine,
+"""The contract between the engine and the handler modules: what a module offers, and what a handler gets.
 
 A handler module (one per flow) may define any of these module-level names:
 
