@@ -178,6 +178,7 @@ class Engine:
                 incoming.user_id,
                 self.default_timezone.get(incoming.platform, "UTC"),
                 now,
+                chat_id=incoming.chat_id if incoming.private else None,
             )
         except StoreError:
             log.warning("could not load or create a user")

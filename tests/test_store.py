@@ -149,3 +149,27 @@ async def test_two_processes_on_one_file_never_serve_a_stale_cached_user(db_path
 async def test_an_acknowledged_write_is_fsynced(store):
     # synchronous=FULL (2): COMMIT waits for the WAL to reach the disk, as the README promises
     assert (await store.fetchone("PRAGMA synchronous"))[0] == 2
+
+
+async def test_a_first_private_message_keeps_where_to_reach_the_person(engine, clock):
+    from bot.messages import Incoming
+
+    await engine.handle(Incoming("telegram", "4711", text="/start", chat_id="4711", private=True))
+    await engine.handle(Incoming("discord", "99", text="/start", chat_id="5555", private=False))  # a guild channel
+    user, _ = await engine.store.user_for("telegram", "4711", "UTC", clock.now())
+    [ident] = await engine.store.identities_of(user.id)
+    assert ident.chat_id == "4711"
+    other, _ = await engine.store.user_for("discord", "99", "UTC", clock.now())
+    [ident] = await engine.store.identities_of(other.id)
+    assert ident.chat_id is None  # a channel is no place for reminders
+
+
+@sqlite_only
+async def test_the_one_private_aiosqlite_call_still_runs_work_on_the_database_thread(store):
+    import threading
+
+    # aiosqlite has no public "run this callable on your thread"; the store's read() uses its
+    # private _execute in one place (bot/store/sqlite.py). If an upgrade removes it, this fails.
+    main = threading.get_ident()
+    ran_on, answer = await store.read(lambda tx: (threading.get_ident(), tx.execute("SELECT 41 + 1").fetchone()[0]))
+    assert answer == 42 and ran_on != main

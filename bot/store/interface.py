@@ -98,7 +98,9 @@ class CoreAPI(Protocol):
 class UsersAPI(Protocol):
     """bot/store/users.py (UsersStore)"""
 
-    async def user_for(self, platform: str, external_id: str, default_tz: str, now: datetime) -> tuple[User, bool]: ...
+    async def user_for(
+        self, platform: str, external_id: str, default_tz: str, now: datetime, *, chat_id: str | None = None
+    ) -> tuple[User, bool]: ...
 
     async def get_user(self, user_id: int) -> User | None: ...
 

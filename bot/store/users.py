@@ -44,8 +44,12 @@ class UsersStore(StoreCore):
         live.created_at, live.settings = fresh.created_at, fresh.settings
         return live
 
-    async def user_for(self, platform: str, external_id: str, default_tz: str, now: datetime) -> tuple[User, bool]:
-        """The user behind a platform identity, created on first contact. Returns (user, is_new)."""
+    async def user_for(
+        self, platform: str, external_id: str, default_tz: str, now: datetime, *, chat_id: str | None = None
+    ) -> tuple[User, bool]:
+        """The user behind a platform identity, created on first contact. Returns (user, is_new).
+
+        `chat_id`: where a first private message came from, kept to reach the person later."""
         key = (platform, external_id)
         await self.drop_stale_cache()
         cached = self._users_by_identity.get(key)
@@ -67,8 +71,8 @@ class UsersStore(StoreCore):
                     "INSERT INTO users(timezone, created_at) VALUES (?, ?) RETURNING id", (default_tz, ts)
                 ).fetchone()[0]
                 tx.execute(
-                    "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES (?, ?, ?, ?)",
-                    (platform, external_id, uid, ts),
+                    "INSERT INTO identities(platform, external_id, user_id, last_seen, chat_id) VALUES (?, ?, ?, ?, ?)",
+                    (platform, external_id, uid, ts, chat_id),
                 )
                 return (uid, default_tz, None, ts, "{}"), True
 
