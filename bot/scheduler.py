@@ -130,6 +130,11 @@ class ReminderScheduler:
         # APScheduler logs every run of the job at INFO: one line every few seconds is noise.
         aps_log = logging.getLogger("apscheduler")
         aps_log.setLevel(max(logging.WARNING, aps_log.getEffectiveLevel()))
+        # ... and a tick still busy handing a burst over when the next is due is normal (max_instances=1
+        # skips that one on purpose), not a warning worth a line every second.
+        aps_scheduler_log = logging.getLogger("apscheduler.scheduler")
+        if not any(isinstance(f, _NotSkippedRun) for f in aps_scheduler_log.filters):
+            aps_scheduler_log.addFilter(_NotSkippedRun())
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.add_job(
             self._tick_job,
@@ -307,6 +312,11 @@ class ReminderScheduler:
     @property
     def _platform(self) -> str | None:
         return self.scope.identity[0] if self.scope.identity is not None else None
+
+
+class _NotSkippedRun(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
 
 
 def _wire_context(hook: Callable[[], Awaitable[None]]) -> contextvars.Context:
