@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -240,6 +241,13 @@ class TelegramRunner:
         user = update.effective_user
         if user is None:
             return
+        if not self.engine.store.shared:
+            # One process: python-telegram-bot hands this process every update, in order, and the
+            # sender's lock keeps them in that order; nothing is waiting in the inbox from elsewhere
+            # (what a crash left is drained at start), so no need to look there first.
+            async with self.engine.store.named_lock(f"telegram:{user.id}"):
+                await self._finish_row(_Received(update.update_id), update)
+            return  # the update is marked done by _finished, which runs after every handler
         self._in_hand[update.update_id] = update
         try:
             await self._drain(str(user.id), upto=update.update_id)
@@ -439,6 +447,15 @@ class TelegramRunner:
             )
             return
         log.warning("telegram: polling failed (%s); retrying", exc.__class__.__name__)
+
+
+@dataclass(frozen=True)
+class _Received:
+    """An update this process holds, not yet handled (as an inbox row would say)."""
+
+    update_id: int
+    status: str = "received"
+    body: str | None = None
 
 
 def _person_of(row: Any) -> str | None:
