@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock, SystemClock
 from bot.handler_api import (
@@ -32,6 +32,9 @@ from bot.store.interface import StoreAPI
 from bot.timezones import zone_label
 from bot.wording import readable_citations
 from rules.safety import SafetyScreen, ScreenResult, load_safety_screen
+
+if TYPE_CHECKING:
+    from bot.scheduler import Composer
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +80,10 @@ class Registry:
     export: dict[str, ExportSection] = field(default_factory=dict)
     privacy: list[str] = field(default_factory=list)
     screen: ScreenHandler | None = None
-    reminder_composer: Callable | None = None  # what a due reminder says (handlers/reminder_messages.py)
+    reminder_composer: Composer | None = None  # what a due reminder says (handlers/reminder_messages.py)
     ttl: dict[str, timedelta] = field(default_factory=dict)  # flows that wait longer than CONVERSATION_TTL
     # flow -> (is this typed text a new message of its own?, close the open question)
-    closers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)
+    closers: dict[str, tuple[Callable[[Context], Awaitable[bool]], ChoiceHandler]] = field(default_factory=dict)
 
     @classmethod
     def from_modules(cls, modules: Iterable[ModuleType]) -> Registry:
@@ -233,6 +236,8 @@ class Engine:
         None: within the limit. True: over it, and this is the first message over it in the
         window (answer "slow down" once). False: over it again (drop it without a word).
         """
+        if self.flood_limit is None:
+            return None
         window = self._recent.get(key)
         if window is None:
             if len(self._recent) > 50_000:  # forget idle people now and then; memory stays flat
@@ -255,7 +260,7 @@ class Engine:
         incoming: Incoming,
         user: User,
         is_new: bool,
-        now,
+        now: datetime,
         on_progress: ProgressSink | None,
         screened: ScreenResult | None = None,
     ) -> list[Reply]:
@@ -345,11 +350,11 @@ class Engine:
                     return f"flow:{conv.flow}", result
         if not text:
             return "empty", [Reply("I got an empty message. Send /help to see what I understand.", private=False)]
-        for _, handler in self.registry.free_text:
-            ctx.hints["route"] = f"text:{getattr(handler, '__module__', '?')}"
-            result = await handler(ctx)
+        for _, text_handler in self.registry.free_text:
+            ctx.hints["route"] = f"text:{getattr(text_handler, '__module__', '?')}"
+            result = await text_handler(ctx)
             if result is not None:
-                return f"text:{getattr(handler, '__module__', '?')}", [*closed, *result]
+                return f"text:{getattr(text_handler, '__module__', '?')}", [*closed, *result]
         return "text:?", [*closed, self._not_understood()]
 
     async def _close(self, ctx: Context, why: str) -> list[Reply]:

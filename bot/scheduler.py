@@ -33,6 +33,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.config import Settings
 from bot.engine import Engine, RecipientUnavailable
@@ -115,9 +116,9 @@ class ReminderScheduler:
         # name, its heartbeat says it lives, and it takes over the claims of one that stopped.
         self.name = f"scheduler:{uuid.uuid4().hex[:12]}" if self.store.shared else None
         self._stopping = False
-        self._current: asyncio.Task | None = None
+        self._current: asyncio.Task[int] | None = None
         self._last_cleanup = 0
-        self._aps = None
+        self._aps: Any = None  # an APScheduler AsyncIOScheduler (untyped) while started
         self.send_concurrency = max(1, send_concurrency)
         self.scope = scope
 
@@ -266,7 +267,7 @@ class ReminderScheduler:
                 uid, items = queue.pop()
                 ids = [d.delivery_id for d in items]
 
-                async def mark_sending(ids=ids) -> None:
+                async def mark_sending(ids: list[int] = ids) -> None:
                     await self.store.mark_deliveries(ids, "sending")
 
                 status = await asyncio.create_task(self._send_one(uid, items), context=_wire_context(mark_sending))

@@ -57,8 +57,8 @@ async def screen(ctx: Context, result: ScreenResult) -> ScreenOutcome | None:
         await _record(ctx, finding.category, finding.rule)
         await ctx.set_flow(FLOW, "check", {"kind": finding.kind, "text": text[:2000], "stash": _stash(conv)})
         yes = rules.replies["check_emergency_yes" if finding.kind == "emergency" else "check_yes"]
-        choices = (Safety("yes").button(yes), Safety("no").button(rules.replies["check_no"]))
-        return ScreenOutcome([*replies[:-1], _with_choices(replies[-1], choices)], route=False)
+        buttons = (Safety("yes").button(yes), Safety("no").button(rules.replies["check_no"]))
+        return ScreenOutcome([*replies[:-1], _with_choices(replies[-1], buttons)], route=False)
 
     if finding.interrupts:
         event_id = await _record(ctx, finding.category, finding.rule)

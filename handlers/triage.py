@@ -18,7 +18,7 @@ from bot.choice_ids import (
     TriageSources,
 )
 from bot.handler_api import Command, Context, expired
-from bot.messages import Reply
+from bot.messages import Choice, Reply
 from handlers.format import twitch_summary
 from handlers.triage_evidence import Item, journal_evidence, on_entry_saved
 from handlers.triage_faq import FREE_TEXT as FAQ_FREE_TEXT
@@ -153,7 +153,10 @@ async def _unfinished_log(ctx: Context) -> list[Reply]:
     await ctx.set_flow(FLOW, "log", {"log_step": conv.step, "log_data": conv.data})
     if fields.get("region"):
         text = f"You were in the middle of logging a twitch ({_log_summary(fields)}). Save it before the questions?"
-        opts = (TriageLog("save").button("Save it, then start"), TriageLog("drop").button("Discard it, then start"))
+        opts: tuple[Choice, ...] = (
+            TriageLog("save").button("Save it, then start"),
+            TriageLog("drop").button("Discard it, then start"),
+        )
     else:
         text = "You were in the middle of logging a twitch, but it has no body area yet, so it can't be saved."
         opts = (TriageLog("drop").button("Discard it, then start"),)
@@ -321,7 +324,10 @@ async def _unfinished_log_again(ctx: Context) -> list[Reply]:
     conv = ctx.conversation
     assert conv is not None
     fields = conv.data.get("log_data", {}).get("fields", {})
-    opts = (TriageLog("drop").button("Discard it, then start"), TriageLog("back").button("Back to my log"))
+    opts: tuple[Choice, ...] = (
+        TriageLog("drop").button("Discard it, then start"),
+        TriageLog("back").button("Back to my log"),
+    )
     if fields.get("region"):
         opts = (TriageLog("save").button("Save it, then start"), *opts)
     return [Reply('Please press a button, or answer "yes" to save the unfinished log or "no" to discard it.', opts)]

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -46,7 +47,7 @@ def is_private(interaction: discord.Interaction) -> bool:
     return channel is not None and getattr(channel, "type", None) == discord.ChannelType.private
 
 
-async def acknowledge(interaction: discord.Interaction, **kwargs) -> bool:
+async def acknowledge(interaction: discord.Interaction, **kwargs: bool) -> bool:
     """Defer within Discord's 3 seconds; False if Discord refused (too late, or already done)."""
     try:
         await interaction.response.defer(**kwargs)
@@ -82,7 +83,9 @@ async def region_autocomplete(interaction: discord.Interaction, current: str) ->
     return [app_commands.Choice(name=r.label, value=r.label.lower()) for r in regions[:25]]
 
 
-class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<owner>\d+):(?P<choice>.+)"):
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"fl:(?P<owner>\d+):(?P<choice>.+)"
+):
     """A choice as a button whose custom_id names who was asked; it works after a restart. A
     pressed button finds its runner through the client the interaction came in on."""
 
@@ -95,9 +98,11 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<
         self.owner, self.choice, self.runner = owner, choice, runner
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match) -> ChoiceButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChoiceButton:
         runner = getattr(interaction.client, "runner", None)
-        return cls(int(match["owner"]), match["choice"], item.label or "…", runner)
+        return cls(int(match["owner"]), match["choice"], getattr(item, "label", None) or "…", runner)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.owner:
@@ -111,7 +116,7 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=r"fl:(?P<
 class FlickerClient(discord.Client):
     """discord.py's client, knowing the runner it belongs to (so a pressed button can reach it)."""
 
-    def __init__(self, runner: DiscordRunner, **options) -> None:
+    def __init__(self, runner: DiscordRunner, **options: Any) -> None:
         super().__init__(**options)
         self.runner = runner
 
@@ -144,8 +149,8 @@ class DiscordRunner:
             self, intents=intents, allowed_mentions=NO_MENTIONS, guild_ready_timeout=guild_ready_timeout
         )
         self.tree = app_commands.CommandTree(self.client)
-        self._task: asyncio.Task | None = None
-        self._leading: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._leading: asyncio.Task[None] | None = None
         self.client.add_dynamic_items(ChoiceButton)
         self.client.event(self.on_message)
         for cmd in engine.registry.menu():
@@ -160,7 +165,7 @@ class DiscordRunner:
         if hold is None:  # SQLite: one process, nobody to share the gateway with
             await self._connect()
             return
-        await self.client.login(self.settings.discord_token)  # REST only: reminders go out from every replica
+        await self.client.login(self.settings.discord_token or "")  # REST only: reminders go out from every replica
         retry = self.settings.leader_retry_seconds
         self._leading = asyncio.create_task(serve_as_leader(hold, PLATFORM, self._serve_until, retry_s=retry))
 
@@ -180,7 +185,7 @@ class DiscordRunner:
 
     async def _connect(self) -> None:
         if self.client.user is None:  # not logged in yet, or again after a lost leadership
-            await self.client.login(self.settings.discord_token)
+            await self.client.login(self.settings.discord_token or "")
         self._task = asyncio.create_task(self.client.connect(reconnect=True))
         await self.client.wait_until_ready()
         guild = discord.Object(self.settings.discord_guild_id) if self.settings.discord_guild_id else None
@@ -201,7 +206,7 @@ class DiscordRunner:
             await asyncio.gather(self._task, return_exceptions=True)
 
     # ---- slash commands ---------------------------------------------------------------------------
-    def _slash(self, name: str, summary: str) -> app_commands.Command:
+    def _slash(self, name: str, summary: str) -> app_commands.Command[Any, ..., None]:
         runner = self
         if name == "log":
 
@@ -284,7 +289,10 @@ class DiscordRunner:
             Incoming(PLATFORM, str(user.id), choice=choice, chat_id=str(interaction.channel_id), private=in_dm)
         )
         try:
-            await self.send(interaction.channel if in_dm else user, replies, user.id)
+            channel = interaction.channel  # a DM channel when in_dm
+            await self.send(
+                channel if in_dm and isinstance(channel, discord.abc.Messageable) else user, replies, user.id
+            )
         except discord.Forbidden:
             with contextlib.suppress(discord.HTTPException):  # the interaction may be gone by now
                 await interaction.followup.send(DMS_CLOSED, ephemeral=True)
@@ -313,7 +321,7 @@ class DiscordRunner:
         )
         await self.send(message.channel, replies, message.author.id)
 
-    async def send(self, target, replies: list[Reply], owner: int) -> None:
+    async def send(self, target: discord.abc.Messageable, replies: list[Reply], owner: int) -> None:
         for reply in replies:
             for kwargs in self._messages(reply, owner):
                 await target.send(**kwargs)
@@ -323,7 +331,7 @@ class DiscordRunner:
             for kwargs in self._messages(reply, owner):
                 await interaction.followup.send(**kwargs)
 
-    def _messages(self, reply: Reply, owner: int) -> list[dict]:
+    def _messages(self, reply: Reply, owner: int) -> list[dict[str, Any]]:
         parts = split(clean(reply.text))
         out = [{"content": p, "allowed_mentions": NO_MENTIONS} for p in parts]
         last = out[-1]

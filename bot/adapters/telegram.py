@@ -12,16 +12,23 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import (
     Application,
-    ApplicationBuilder,
     ApplicationHandlerStop,
     BaseRateLimiter,
     CallbackQueryHandler,
@@ -39,6 +46,7 @@ from bot.engine import Engine, RecipientUnavailable
 from bot.logs import install_redaction
 from bot.messages import Incoming, Reply
 from bot.store import WRITE_ALSO
+from bot.store.records import InboxOpen
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -74,24 +82,24 @@ class TelegramRunner:
         *,
         retry_base_delay: float = 0.5,
         poll_timeout: float = 10.0,
-        rate_limiter: BaseRateLimiter | None = None,  # None: Telegram's limits, kept strictly
+        rate_limiter: BaseRateLimiter[Any] | None = None,  # None: Telegram's limits, kept strictly
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.codec = CallbackCodec()
         self.inbox = Inbox(engine.store)
-        self._resending: asyncio.Task | None = None
-        self._sweeping: asyncio.Task | None = None
+        self._resending: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Task[None] | None = None
         self._in_hand: dict[int, Update] = {}  # updates received by this process, not yet finished
         install_redaction([settings.telegram_token or ""])  # Bot API URLs carry the token
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request, URL included
         self.queue = InboxQueue(self.inbox, wait=bool(settings.webhook_url))
         polling = StatusAwareRequest(connect_timeout=5, read_timeout=poll_timeout + 10)
         polling.before_get_updates = self.queue.committed
-        builder: ApplicationBuilder = (
+        builder = (
             Application.builder()
-            .token(settings.telegram_token)
+            .token(settings.telegram_token or "")  # none: Bot raises InvalidToken, as for None
             .rate_limiter(
                 rate_limiter or StrictRateLimiter(overall=settings.telegram_rate, group_per_minute=20, max_retries=3)
             )
@@ -121,6 +129,7 @@ class TelegramRunner:
         await self.delivery.call("setMyCommands", lambda: self.app.bot.set_my_commands(commands))
         await self.app.start()
         await self._replay()
+        assert self.app.updater is not None  # built with PTB's default Updater
         if self.settings.webhook_url:
             url = self.settings.webhook_url.rstrip("/")
             await self.app.updater.start_webhook(
@@ -187,7 +196,7 @@ class TelegramRunner:
                     log.debug("update failure", exc_info=True)
                 await self.inbox.done(row.update_id)
 
-    async def _finish_row(self, row, update: Update | None) -> None:
+    async def _finish_row(self, row: InboxOpen | _Received, update: Update | None) -> None:
         if row.status == "received":
             if update is None and row.body is not None:
                 try:
@@ -207,7 +216,7 @@ class TelegramRunner:
             for p in await self.inbox.unsent_rows([row]):
                 await self._answer(p.chat_id, p.user_id, p.private, p.replies[p.sent :], p.update_id, p.sent)
 
-    async def _saved_but_unconfirmed(self, update_id: int, body: dict | None) -> None:
+    async def _saved_but_unconfirmed(self, update_id: int, body: dict[str, Any] | None) -> None:
         """Its effects were saved, its answer was lost in a crash: say so rather than save it twice."""
         try:
             update = Update.de_json(body, self.app.bot) if body is not None else None
@@ -259,7 +268,7 @@ class TelegramRunner:
         if msg is None or user is None or chat is None or user.is_bot:
             return
         private = chat.type == ChatType.PRIVATE
-        text = msg.text or ""
+        text: str | None = msg.text or ""
         if not text:
             if private:
                 await self.delivery.send(
@@ -317,7 +326,7 @@ class TelegramRunner:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         private = message is None or message.chat.type == ChatType.PRIVATE
-        if message is not None:
+        if isinstance(message, Message):  # an InaccessibleMessage (too old) has no keyboard or text
             await self._mark_answered(query, message)
         incoming = Incoming(
             PLATFORM,
@@ -331,7 +340,7 @@ class TelegramRunner:
             replies = await self.engine.handle(incoming)
         await self._handled(update, chat_id, query.from_user.id, private, replies)
 
-    async def _acknowledge(self, query, text: str | None = None) -> None:
+    async def _acknowledge(self, query: CallbackQuery, text: str | None = None) -> None:
         """Stop the button's spinner. A failure here (the press is too old: Telegram allows a few
         seconds, and presses queue up while the bot is down) must not cost the press itself."""
         try:
@@ -342,7 +351,7 @@ class TelegramRunner:
                 with contextlib.suppress(TelegramError):  # the toast could not show: say it in private
                     await self.delivery.send(query.from_user.id, [Reply(text)], query.from_user.id)
 
-    async def _mark_answered(self, query, message) -> None:
+    async def _mark_answered(self, query: CallbackQuery, message: Message) -> None:
         """Edit the question to show the answer picked, so the chat reads as a clean record."""
         label = next(
             (
@@ -358,7 +367,7 @@ class TelegramRunner:
                 await self.delivery.call(
                     "editMessageText",
                     lambda: query.edit_message_text(
-                        escape(message.text) + f"\n\n✓ {escape(label)}", parse_mode=ParseMode.HTML
+                        escape(message.text or "") + f"\n\n✓ {escape(label)}", parse_mode=ParseMode.HTML
                     ),
                 )
             else:
@@ -376,7 +385,7 @@ class TelegramRunner:
         await self._answer(chat_id, user_id, private, replies, update.update_id)
 
     @contextlib.contextmanager
-    def _applying(self, update: Update):
+    def _applying(self, update: Update) -> Iterator[None]:
         """While the engine handles this update, each of its writes also marks the update applied."""
         token = WRITE_ALSO.set(self.inbox.applied_marker(update.update_id))
         try:

@@ -29,6 +29,7 @@ from telegram import Update
 from bot.messages import Attachment, Choice, Reply
 from bot.store import StoreError
 from bot.store.interface import StoreAPI
+from bot.store.records import Write
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Pending:
     sent: int
 
 
-def replies_to_json(replies: list[Reply]) -> list[dict]:
+def replies_to_json(replies: list[Reply]) -> list[dict[str, Any]]:
     return [
         {
             "text": r.text,
@@ -66,7 +67,7 @@ def replies_to_json(replies: list[Reply]) -> list[dict]:
     ]
 
 
-def replies_from_json(items: list[dict]) -> list[Reply]:
+def replies_from_json(items: list[dict[str, Any]]) -> list[Reply]:
     out = []
     for item in items:
         att = item.get("attachment")
@@ -116,17 +117,17 @@ class Inbox:
     async def done(self, update_id: int) -> None:
         await self.store.mark_update_done(update_id)
 
-    def applied_marker(self, update_id: int):
+    def applied_marker(self, update_id: int) -> Write:
         """A write that marks this update's effects as saved (added to each write made for it)."""
         return self.store.update_applied_write(update_id)
 
-    async def unhandled(self, status: str = "received") -> list[tuple[int, dict | None]]:
+    async def unhandled(self, status: str = "received") -> list[tuple[int, dict[str, Any] | None]]:
         """Updates recorded but never answered, oldest first: not applied at all ('received'),
         or applied but with no replies written down ('applied')."""
         out = []
         for row in await self.store.unfinished_updates(status):
             try:
-                out.append((row.update_id, json.loads(row.body)))
+                out.append((row.update_id, json.loads(row.body) if row.body is not None else None))
             except (TypeError, ValueError):
                 out.append((row.update_id, None))
         return out
@@ -150,7 +151,7 @@ class Inbox:
         return out
 
 
-class InboxQueue(asyncio.Queue):
+class InboxQueue(asyncio.Queue[object]):
     """python-telegram-bot's update queue, writing each update down before Telegram is told.
 
     Webhook mode (`wait=True`): `put` returns, and so the webhook answers 200, only once the
@@ -164,9 +165,9 @@ class InboxQueue(asyncio.Queue):
         super().__init__()
         self.inbox = inbox
         self.wait = wait
-        self._writes: dict[int, asyncio.Future] = {}
+        self._writes: dict[int, asyncio.Future[bool]] = {}
 
-    async def put(self, item) -> None:
+    async def put(self, item: object) -> None:
         if isinstance(item, Update):
             write = asyncio.ensure_future(self.inbox.receive(item))
             if self.wait:
@@ -176,7 +177,7 @@ class InboxQueue(asyncio.Queue):
                 self._writes[item.update_id] = write
         await super().put(item)
 
-    async def _fresh(self, update_id: int, write: asyncio.Future) -> bool:
+    async def _fresh(self, update_id: int, write: asyncio.Future[bool]) -> bool:
         try:
             if not await write:
                 log.info("telegram: update %d came again; skipped", update_id)
@@ -196,6 +197,6 @@ class InboxQueue(asyncio.Queue):
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def replay(self, item) -> None:
+    async def replay(self, item: object) -> None:
         """Queue an update that is already recorded (after a restart)."""
         await super().put(item)

@@ -88,11 +88,11 @@ class PgTx:
         self.conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Row]:
-        return self.conn.execute(to_pg(sql), _params(params))  # type: ignore[arg-type]
+        return self.conn.execute(to_pg(sql), _params(params))
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Row]:
         cur = self.conn.cursor()
-        cur.executemany(to_pg(sql), [_params(p) for p in params])  # type: ignore[arg-type]
+        cur.executemany(to_pg(sql), [_params(p) for p in params])
         return cur
 
 

@@ -499,7 +499,8 @@ class RemindersStore(StoreCore):
         statement, so two live replicas never both take one over.
         """
         where, params = scope.sql("user_id")
-        dead, dead_params = "", ()
+        dead = ""
+        dead_params: tuple[int, str] | tuple[()] = ()
         if me is not None and alive_since is not None:
             dead = (
                 "AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT name FROM heartbeat WHERE at >= ?)) "
