@@ -82,7 +82,9 @@ async def test_each_message_is_handled_once_and_in_order_across_replicas(count, 
                     by_chat[int(c.params["chat_id"])].append(int(m.group(1)))
             return by_chat
 
-        await wait_until(lambda: sum(map(len, noted().values())) >= PEOPLE * MESSAGES, 300, "every reply")
+        await wait_until(
+            lambda: sum(map(len, noted().values())) >= PEOPLE * MESSAGES, 1200 if FULL else 300, "every reply"
+        )
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
     finally:
         await reps.stop()
