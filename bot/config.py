@@ -54,6 +54,8 @@ class Settings:
     # Telegram's broadcast limit is about 30 messages a second per bot; raise it only where
     # Telegram raised it for you (paid broadcasts) or against a test fake.
     telegram_rate: int = 30
+    # Replicas: one whose heartbeat is older than this has stopped, and its claimed reminders pass on.
+    replica_stale_seconds: int = 30
     leader_retry_seconds: int = 10  # how often a replica without the Discord gateway asks for it again
 
     @property
@@ -90,5 +92,6 @@ class Settings:
             metrics_port=_port("FLICKER_METRICS_PORT"),
             metrics_listen=env.get("FLICKER_METRICS_LISTEN", "").strip() or cls.metrics_listen,
             telegram_rate=max(1, _int("FLICKER_TELEGRAM_RATE", cls.telegram_rate)),
+            replica_stale_seconds=max(10, _int("FLICKER_REPLICA_STALE_SECONDS", cls.replica_stale_seconds)),
             leader_retry_seconds=max(1, _int("FLICKER_LEADER_RETRY_SECONDS", cls.leader_retry_seconds)),
         )

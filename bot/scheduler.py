@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50  # claimed per transaction: a slice, handed over before the next is claimed
 SEND_CONCURRENCY = 4  # sends in flight at once: the most a kill -9 can leave unknown
 KEEP_DELIVERIES_S = 3 * 86400
-REPLICA_STALE_S = 30  # a replica whose heartbeat is older than this has stopped: its claims are taken over
+REPLICA_STALE_S = 30  # default: a replica whose heartbeat is older than this has stopped (its claims pass on)
 REPLICA_BEAT_S = 5.0  # how often a replica says it lives, also while it hands a long burst over
 CLEANUP_EVERY_S = 3600
 
@@ -102,6 +102,7 @@ class ReminderScheduler:
         self.clock = engine.clock
         self.tick_seconds = max(1, settings.tick_seconds)
         self.grace_s = max(0, settings.reminder_grace_minutes) * 60
+        self.replica_stale_s = settings.replica_stale_seconds
         self.batch_size = batch_size
         # The composer comes from the handler module that declares REMINDER_COMPOSER (via the
         # engine's registry), so the scheduler never imports a handler.
@@ -203,7 +204,7 @@ class ReminderScheduler:
             handed = 0
             if self.name is not None:  # replicas: every tick, the claims of those whose heartbeat stopped
                 recovered = await self.store.recover_claimed(
-                    now_ts, self.grace_s, self.scope, me=self.name, alive_since=now_ts - REPLICA_STALE_S
+                    now_ts, self.grace_s, self.scope, me=self.name, alive_since=now_ts - self.replica_stale_s
                 )
                 if recovered:
                     log.info("taking over %d reminders claimed by a replica that stopped", len(recovered))
