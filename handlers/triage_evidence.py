@@ -15,7 +15,7 @@ from typing import Any
 from bot.choice_ids import Triage
 from bot.handler_api import Context
 from bot.messages import Reply
-from bot.store import Entry, from_ts, to_ts
+from bot.store import Entry, from_ts
 from bot.store.interface import StoreAPI
 from handlers.format import said_ongoing_s
 from rules.triage import load_evidence
@@ -90,8 +90,7 @@ def _said_ongoing(rows, tz, since) -> Any:
 
 async def journal_evidence(store: StoreAPI, user_id: int, now: datetime, tz) -> Evidence:
     since = now - timedelta(days=LOOKBACK_DAYS)
-    twitches = await store.entries(user_id, since=since, kind="twitch", newest_first=False)
-    rows = [(e.region, to_ts(e.occurred_at), e.text) for e in twitches if e.region is not None]
+    rows = await store.placed_twitches_since(user_id, since)
     ev = Evidence()
     if not rows:
         return ev

@@ -107,6 +107,16 @@ class EntriesStore(StoreCore):
         )
         return entry_from_row(row) if row else None
 
+    async def placed_twitches_since(self, user_id: int, since: datetime) -> list[tuple[str, int, str]]:
+        """(region, occurred_at unix s, text) of each twitch with a place since then, oldest first:
+        the narrow read the triage evidence makes after every log (no Entry built for each)."""
+        rows = await self.fetchall(
+            "SELECT region, occurred_at, text FROM entries WHERE user_id = ? AND kind = 'twitch' "
+            "AND occurred_at >= ? AND region IS NOT NULL ORDER BY occurred_at, id",
+            (user_id, to_ts(since)),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def first_entry_at(self, user_id: int) -> datetime | None:
         """When this person's earliest entry happened (None with an empty journal)."""
         row = await self.fetchone("SELECT min(occurred_at) FROM entries WHERE user_id = ?", (user_id,))
