@@ -189,6 +189,20 @@ def _face_from_regions(text: str) -> str | None:
 
 _AGE = re.compile(r"\b(\d{1,3})\b")
 
+# "not my face", "no face", "not the rest of my face": a face part named only to say it isn't there.
+_NEGATED_FACE = re.compile(
+    r"\b(?:not|no|never|isn't|isnt|aren't|arent)\s+(?:\w+\s+){0,3}?"
+    r"(?:face|eyelids?|eyes?|lids?|cheeks?|lips?|mouth|jaw|chin|forehead|eyebrows?|brows?|nose)\b"
+)
+
+
+def _face_negated(t: str) -> str | None:
+    """The face question's answer when the text denies a face part ("no not my face"), else None."""
+    kept = _NEGATED_FACE.sub(" ", t)
+    if kept == t:
+        return None
+    return _face_from_regions(kept) or "not_face"
+
 
 def read_answer(q: Question, text: str, today: date) -> tuple[str | None, dict[str, Any]]:
     """(answer id, extra facts such as {"duration_days": 10}) for a typed answer, or (None, {})."""
@@ -209,7 +223,7 @@ def read_answer(q: Question, text: str, today: date) -> tuple[str | None, dict[s
             return duration_answer(days), {"duration_days": days}
     if q.id == "age" and (m := _AGE.search(t)) and 0 <= int(m.group(1)) <= 120:
         return ("child" if int(m.group(1)) < 18 else "adult"), {}
-    if q.id == "face" and (a := _face_from_regions(t)):
+    if q.id == "face" and (a := _face_negated(t) or _face_from_regions(t)):
         return a, {}
     contained = next((a for p, a in phrases if len(p) > 2 and _has(t, p)), None)
     if contained:

@@ -142,3 +142,19 @@ async def test_typed_answers_work_at_the_journal_and_the_safety_steps(chat, cloc
     assert "Face" in chat.text and "dropped" in chat.text
     await typed(chat, "no", "nope", "no", "no")
     assert "Who is this about" in chat.text
+
+
+def test_a_face_part_named_only_to_deny_it_is_not_taken_as_the_answer():
+    from datetime import date
+
+    from rules.triage import load_triage_rules
+    from rules.triage_typed import read_answer
+
+    face = next(q for q in load_triage_rules().questions if q.id == "face")
+    today = date(2026, 11, 26)
+    # a tester typed "no not my face" and was told 'Noted: "Face, not the eyelid"'
+    assert read_answer(face, "no not my face", today)[0] == "not_face"
+    assert read_answer(face, "no, not my face, just my calf", today)[0] == "not_face"
+    assert read_answer(face, "my eyelid, not the rest of my face", today)[0] == "eyelid_only"
+    assert read_answer(face, "not the eyelid, my cheek", today)[0] == "face_not_eyelid"
+    assert read_answer(face, "my face", today)[0] == "face_not_eyelid"  # a plain answer still counts
