@@ -9,6 +9,7 @@ once, Telegram's 30/s lifted); the RSS of each replica. Then the time `flicker d
 takes per 100,000 entries (SQLite to PostgreSQL).
 
     python bench/scale.py [--people 300] [--messages 10] [--reminders 2000] [--copy-entries 100000]
+                          [--paced-rate 50] [--paced-s 10]
 
 On a 2-core machine, replicas share the same two cores (and PostgreSQL a third share of
 them): more replicas add resilience here, not speed; the ratio between setups shows what the
@@ -105,6 +106,45 @@ async def messages_phase(reps: Replicas, fake: FakeTelegram, people: int, messag
     }
 
 
+async def paced_phase(reps: Replicas, fake: FakeTelegram, rate: int, seconds: float, first_uid: int) -> dict:
+    """`rate` messages a second for `seconds` (50 people in turn, each message to a random replica):
+    the reply time at a load the setup can carry, not a queue's length."""
+    rng = random.Random(first_uid)
+    update_ids = itertools.count(first_uid * 100)
+    posted: dict[int, list[float]] = defaultdict(list)
+    n = int(rate * seconds)
+    start = time.monotonic()
+    tasks = []
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        uid = first_uid + i % 50
+        update = {"update_id": next(update_ids), **fake.text_update(uid, f"/note p{i}")}
+        posted[uid].append(time.monotonic())
+        tasks.append(asyncio.create_task(reps.post(rng.choice(reps.replicas), update)))
+    await asyncio.gather(*tasks)
+
+    def replies() -> dict[int, list[float]]:
+        got: dict[int, list[float]] = defaultdict(list)
+        for c in list(fake.calls):
+            if c.method == "sendMessage" and NOTED.search(c.params.get("text", "")):
+                chat = int(c.params["chat_id"])
+                if chat in posted:
+                    got[chat].append(c.at)
+        return got
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and sum(map(len, replies().values())) < n:  # noqa: ASYNC110 - polls the fake
+        await asyncio.sleep(0.1)
+    got = replies()
+    lat = sorted(r - p for chat, ps in posted.items() for p, r in zip(ps, sorted(got.get(chat, [])), strict=False))
+    return {
+        f"paced_{rate}_p50_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
+        f"paced_{rate}_p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1) if lat else None,
+    }
+
+
 def seed_reminders(setting: str, n: int, first_uid: int):
     """n people, each with one reminder due now, written through the store."""
     from bot.store import open_store
@@ -166,10 +206,18 @@ async def run_setup(name: str, setting: str, count: int, args, thread: FakeOnThr
     await reps.start()
     reminders = await reminders_phase(reps, fake, args.reminders, 9_000_000, t0)
     msgs = await messages_phase(reps, fake, args.people, args.messages, 1_000_000)
+    paced = await paced_phase(reps, fake, args.paced_rate, args.paced_s, 3_000_000)
     rss = [rss_mb(r.proc.pid) for r in reps.replicas if r.proc is not None]
     await reps.stop()
     fake.calls.clear()
-    return {"setup": name, "replicas": count, **msgs, **reminders, "rss_mb_per_replica": max(rss) if rss else None}
+    return {
+        "setup": name,
+        "replicas": count,
+        **msgs,
+        **paced,
+        **reminders,
+        "rss_mb_per_replica": max(rss) if rss else None,
+    }
 
 
 async def copy_phase(cluster, n_entries: int, workdir: Path) -> dict:
@@ -216,6 +264,8 @@ async def main() -> None:
     ap.add_argument("--messages", type=int, default=10)
     ap.add_argument("--reminders", type=int, default=2000)
     ap.add_argument("--copy-entries", type=int, default=100_000)
+    ap.add_argument("--paced-rate", type=int, default=50)
+    ap.add_argument("--paced-s", type=float, default=10.0)
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="flicker-scale-"))
     thread = FakeOnThread()
@@ -231,10 +281,13 @@ async def main() -> None:
     finally:
         await thread.run(thread.fake.stop())
         cluster.stop()
-    cols = ["setup", "messages_per_s", "p50_ms", "p99_ms", "reminders_per_s", "rss_mb_per_replica", "answered"]
+    paced_cols = [f"paced_{args.paced_rate}_p50_ms", f"paced_{args.paced_rate}_p99_ms"]
+    cols = ["setup", "messages_per_s", "p50_ms", "p99_ms", *paced_cols, "reminders_per_s", "rss_mb_per_replica"]
     print("".join(f"{c:>20}" for c in cols))
     for r in rows:
         print("".join(f"{r[c]!s:>20}" for c in cols))
+    print("messages_per_s, p50/p99: everyone sending at once (saturation: the reply time is mostly the queue);")
+    print(f"paced: {args.paced_rate} messages a second, below every setup's capacity: the reply time itself")
     print(
         f"flicker db copy: {copy['copy_entries']:,} entries in {copy['copy_s']} s "
         f"({copy['copy_s_per_100k']} s per 100,000)"
