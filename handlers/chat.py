@@ -6,13 +6,17 @@ The safety screen has already run on the text (bot/safety.py, in the engine).
 
 from __future__ import annotations
 
+import re
+
 from bot.choice_ids import Triage
 from bot.handler_api import Context
 from bot.messages import Reply
+from bot.safety_replies import crisis_lines
 from handlers import journal, log
 from handlers.triage_faq import answer_for, faq_reply
 from rules.faq import match_condition
 from rules.intent import FEELING, GREETING, NOTE, QUESTION, REPORT, THANKS, classify, hints
+from rules.safety import load_safety_screen
 from rules.texts import texts
 
 FEAR, FEAR_SHORT, RELIEF, MOOD, NEXT_STEP = (
@@ -28,11 +32,24 @@ NOTE_SAVED_LEAD = "There's no twitch in that, so I kept it as a journal note:"
 TRIAGE = Triage("start").button("Start /triage")
 
 
+# "thank you. can you just tell me if its als": the courtesy first, then what the message is about
+_COURTESY = re.compile(
+    r"^\s*(?:thank you|thank u|thanks|thx|ty|ok|okay|sorry|please|hi|hello|hey)(?:\s+(?:so much|again|very much))?"
+    r"\s*[.,!;:-]+\s*(?=\S)",
+    re.I,
+)
+
+
 async def understand(ctx: Context) -> list[Reply] | None:
     """Route one free-text message in a private chat by what it means."""
     if not ctx.incoming.private:
         return None
     intent = classify(ctx.args, ctx.local_now())
+    if intent.kind not in (REPORT, QUESTION) and (m := _COURTESY.match(ctx.args)):
+        rest = ctx.args[m.end() :]
+        after = classify(rest, ctx.local_now())
+        if after.kind in (REPORT, QUESTION, FEELING):
+            ctx.args, intent = rest, after
     if intent.kind == REPORT:
         lead = FEAR_SHORT if intent.feeling == "fear" else ""
         replies = await log.report(ctx, intent.parsed, lead=lead)
@@ -68,7 +85,14 @@ def _feeling(ctx: Context, feeling: str | None) -> Reply:
 
 
 async def _unknown(ctx: Context) -> Reply:
-    """One helpful example, never the same one twice in a row."""
+    """One helpful example, never the same one twice in a row; but right after a crisis reply,
+    what isn't understood gets the lines again, warmly, not a cold 'not sure what you meant'."""
+    conv = ctx.conversation
+    if conv is not None and conv.flow == "safety" and conv.data.get("kind") == "crisis":
+        rules = load_safety_screen()
+        number = rules.emergency_number(ctx.user.timezone) or "your local emergency number"
+        lines = crisis_lines(rules, ctx.user.timezone)
+        return Reply(rules.after["crisis_other"].format(number=number, lines=lines))
     options = hints()
     last = ctx.user.settings.get("last_hint")
     index = (last + 1) % len(options) if isinstance(last, int) else 0

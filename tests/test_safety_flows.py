@@ -444,3 +444,21 @@ async def test_nothing_said_in_passing_does_not_end_the_instruction(chat):
     await chat.send("nothing is helping, he still cant talk properly")
     assert "false alarm" not in chat.text.lower() or "press that instead" in chat.text
     assert "112" in chat.text
+
+
+async def test_after_a_crisis_reply_thanks_and_a_question_get_the_answer_and_the_unclear_gets_the_lines(chat):
+    # a tester wrote this and got "I'm not sure what you meant" twice, coldly, after the 988 reply
+    await chat.send("my calf twitches and honestly i dont want to live anymore if it is als")
+    assert "988" in chat.text or "116 123" in chat.text or "emergency number" in chat.text
+    await chat.send("thank you. can you just tell me if its als")
+    assert "ALS" in chat.text and "not sure what you meant" not in chat.text
+    await chat.send("no")
+    assert "not sure what you meant" not in chat.text
+    assert "I'm still here" in chat.text and "If you might act on these thoughts" in chat.text
+
+
+async def test_a_courtesy_before_a_question_still_gets_the_answer(chat):
+    await chat.send("thanks! does caffeine cause twitching?")
+    assert "not sure what you meant" not in chat.text and "caffeine" in chat.text.lower()
+    await chat.send("thank you")
+    assert "welcome" in chat.text  # thanks alone is still thanks
