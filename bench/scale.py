@@ -38,7 +38,7 @@ sys.path.insert(0, str(_here.parent))
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.support.postgres import start_cluster  # noqa: E402
-from tests.support.replicas import TOKEN, Replicas  # noqa: E402
+from tests.support.replicas import TOKEN, Replicas, seed_due_reminders  # noqa: E402
 
 NOTED = re.compile(r"Noted as #(\d+)")
 
@@ -62,6 +62,29 @@ class FakeOnThread:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
 
+async def replies_to(
+    fake: FakeTelegram, posted: dict[int, list[float]], expected: int, within: float
+) -> tuple[dict[int, list[float]], list[float]]:
+    """Wait for `expected` "Noted" replies to the people in `posted`; (reply times per chat, the
+    sorted latencies from each post to the reply that answered it, person by person in order)."""
+
+    def replies() -> dict[int, list[float]]:
+        got: dict[int, list[float]] = defaultdict(list)
+        for c in list(fake.calls):
+            if c.method == "sendMessage" and NOTED.search(c.params.get("text", "")):
+                chat = int(c.params["chat_id"])
+                if chat in posted:
+                    got[chat].append(c.at)
+        return got
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and sum(map(len, replies().values())) < expected:  # noqa: ASYNC110 - polls
+        await asyncio.sleep(0.1)
+    got = replies()
+    lat = sorted(r - p for chat, ps in posted.items() for p, r in zip(ps, sorted(got.get(chat, [])), strict=False))
+    return got, lat
+
+
 async def messages_phase(reps: Replicas, fake: FakeTelegram, people: int, messages: int, first_uid: int) -> dict:
     rng = random.Random(first_uid)
     update_ids = itertools.count(first_uid * 100)
@@ -81,21 +104,8 @@ async def messages_phase(reps: Replicas, fake: FakeTelegram, people: int, messag
     await asyncio.gather(*(person(p) for p in range(people)))
     total = people * messages
 
-    def replies() -> dict[int, list[float]]:
-        got: dict[int, list[float]] = defaultdict(list)
-        for c in list(fake.calls):
-            if c.method == "sendMessage" and NOTED.search(c.params.get("text", "")):
-                chat = int(c.params["chat_id"])
-                if chat in posted:
-                    got[chat].append(c.at)
-        return got
-
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and sum(map(len, replies().values())) < total:  # noqa: ASYNC110 - polls the fake
-        await asyncio.sleep(0.1)
-    got = replies()
+    got, lat = await replies_to(fake, posted, total, within=600)
     end = max((max(v) for v in got.values()), default=time.monotonic())
-    lat = sorted(r - p for chat, ps in posted.items() for p, r in zip(ps, sorted(got.get(chat, [])), strict=False))
     answered = sum(map(len, got.values()))
     return {
         "messages": total,
@@ -125,20 +135,7 @@ async def paced_phase(reps: Replicas, fake: FakeTelegram, rate: int, seconds: fl
         tasks.append(asyncio.create_task(reps.post(rng.choice(reps.replicas), update)))
     await asyncio.gather(*tasks)
 
-    def replies() -> dict[int, list[float]]:
-        got: dict[int, list[float]] = defaultdict(list)
-        for c in list(fake.calls):
-            if c.method == "sendMessage" and NOTED.search(c.params.get("text", "")):
-                chat = int(c.params["chat_id"])
-                if chat in posted:
-                    got[chat].append(c.at)
-        return got
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and sum(map(len, replies().values())) < n:  # noqa: ASYNC110 - polls the fake
-        await asyncio.sleep(0.1)
-    got = replies()
-    lat = sorted(r - p for chat, ps in posted.items() for p, r in zip(ps, sorted(got.get(chat, [])), strict=False))
+    _, lat = await replies_to(fake, posted, n, within=120)
     return {
         f"paced_{rate}_p50_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
         f"paced_{rate}_p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1) if lat else None,
@@ -151,24 +148,7 @@ def seed_reminders(setting: str, n: int, first_uid: int):
 
     async def go() -> None:
         store = await open_store(setting)
-        now = int(time.time())
-
-        def seed(tx) -> None:
-            for i in range(n):
-                uid = tx.execute(
-                    "INSERT INTO users(timezone, created_at) VALUES ('UTC', ?) RETURNING id", (now,)
-                ).fetchone()[0]
-                tx.execute(
-                    "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES ('telegram', ?, ?, ?)",
-                    (str(first_uid + i), uid, now),
-                )
-                tx.execute(
-                    "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
-                    "VALUES (?, 'hydration', 0, 600, 1, ?)",
-                    (uid, now - 2),
-                )
-
-        await store.write(seed)
+        await store.write(lambda tx: seed_due_reminders(tx, n, first_uid, int(time.time()) - 2))
         await store.close()
 
     return go()

@@ -22,7 +22,7 @@ import pytest
 from bot.scheduler import SEND_CONCURRENCY
 from tests.fake_telegram import FakeTelegram
 from tests.support.postgres import pg_cluster, pg_url  # noqa: F401 - fixtures
-from tests.support.replicas import TOKEN, Replicas
+from tests.support.replicas import TOKEN, Replicas, seed_due_reminders
 
 FULL = os.environ.get("FLICKER_SCALE") == "full"
 PEOPLE = 1000 if FULL else 30
@@ -112,23 +112,7 @@ async def test_a_replica_killed_mid_burst_loses_no_reminder_and_sends_none_twice
 
     store = await PostgresStore.open(pg_url, size=2)
     try:
-
-        def seed(tx) -> None:
-            now = int(time.time())
-            for i in range(BURST):
-                uid = tx.execute("INSERT INTO users(timezone, created_at) VALUES ('UTC', ?) RETURNING id", (now,))
-                uid = uid.fetchone()[0]
-                tx.execute(
-                    "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES ('telegram', ?, ?, ?)",
-                    (str(700_000 + i), uid, now),
-                )
-                tx.execute(
-                    "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
-                    "VALUES (?, 'hydration', 0, 600, 1, ?)",
-                    (uid, now - 5),
-                )
-
-        await store.write(seed)
+        await store.write(lambda tx: seed_due_reminders(tx, BURST, 700_000, int(time.time()) - 5))
     finally:
         await store.close()
 

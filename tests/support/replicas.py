@@ -14,6 +14,7 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -21,6 +22,21 @@ from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "123456789:AAReplicaTestTokenOnly_abcdefghijklmnop"
+
+
+def seed_due_reminders(tx: Any, n: int, first_uid: int, due: int) -> None:
+    """`n` Telegram people (ids from `first_uid`), each with one water reminder due at `due`."""
+    for i in range(n):
+        uid = tx.execute("INSERT INTO users(timezone, created_at) VALUES ('UTC', ?) RETURNING id", (due,)).fetchone()[0]
+        tx.execute(
+            "INSERT INTO identities(platform, external_id, user_id, last_seen) VALUES ('telegram', ?, ?, ?)",
+            (str(first_uid + i), uid, due),
+        )
+        tx.execute(
+            "INSERT INTO reminders(user_id, kind, slot, minute, enabled, next_due) "
+            "VALUES (?, 'hydration', 0, 600, 1, ?)",
+            (uid, due),
+        )
 
 
 def free_port() -> int:
